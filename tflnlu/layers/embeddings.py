@@ -1,0 +1,236 @@
+"""Word embeddings: the fp32 baseline and Differentiable Product Quantization (DPQ).
+
+DPQ (Chen, Min & Sun, ICML 2020, arXiv 1908.09756) learns, jointly with the task, a
+discrete code per word: the word's query vector is split into D groups; per group, the
+query picks one of K key centroids; the output concatenates the chosen value centroid of
+each group. After training only the integer codes [V, D] and the value codebook
+[D, K, d/D] are kept, so the embedding costs V*D*log2(K) bits plus a tiny codebook.
+
+One layer, two forms (the seq_flow_lite pattern):
+- `DPQEmbedding` is the training form (query table, keys, values);
+- `CodebookLookup` is the export form (codes + codebook only), built from a trained
+  `DPQEmbedding` by `to_lookup()`. In inference both give exactly the same output.
+
+Both look rows up with `tf.gather`: Keras' `Embedding` lowers to ops TFLite-Micro lacks.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tflnlu.tf import keras, tf
+
+FLOAT_BYTES = 4
+DPQ_VARIANTS = ("sx", "vq")
+
+
+def code_bits(num_codes: int) -> int:
+    """Bits one code needs when stored packed: log2(K) rounded up."""
+    return max(1, math.ceil(math.log2(num_codes)))
+
+
+class FullEmbedding(keras.layers.Layer):
+    """An uncompressed fp32 table [V, d]: what a user would train without tflnlu."""
+
+    def __init__(self, vocab_size: int, dim: int, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size, self.dim = vocab_size, dim
+
+    def build(self, input_shape):
+        self.table = self.add_weight(
+            name="table",
+            shape=(self.vocab_size, self.dim),
+            initializer=keras.initializers.RandomNormal(stddev=self.dim**-0.5),
+        )
+        super().build(input_shape)
+
+    def call(self, ids):
+        return tf.gather(self.table, ids)
+
+    def storage_bytes(self) -> int:
+        return self.vocab_size * self.dim * FLOAT_BYTES
+
+    def get_config(self):
+        return {**super().get_config(), "vocab_size": self.vocab_size, "dim": self.dim}
+
+
+class DPQEmbedding(keras.layers.Layer):
+    """Training form of a DPQ embedding.
+
+    variant 'sx': codes by argmax of batch-normalised dot-product logits; forward uses the
+        one-hot code, backward the softmax (straight-through). Keys and values are separate
+        matrices unless `shared_codebook`.
+    variant 'vq': codes by the nearest key (Euclidean); the output is the key itself
+        (keys are values), passed straight through to the query; the centroid loss
+        ||sg(q) - c||^2 and the commitment loss beta * ||q - sg(c)||^2 are added as layer
+        losses.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        dim: int,
+        num_codes: int = 16,
+        num_groups: int = 32,
+        variant: str = "sx",
+        shared_codebook: bool = False,
+        temperature: float = 1.0,
+        commitment: float = 0.25,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if variant not in DPQ_VARIANTS:
+            raise ValueError(f"DPQ variant must be one of {DPQ_VARIANTS}, got {variant!r}")
+        if dim % num_groups:
+            raise ValueError(f"embedding dim {dim} must be divisible by the number of groups {num_groups}")
+        if not 2 <= num_codes <= 256:
+            raise ValueError(f"num_codes (K) must be in [2, 256], got {num_codes}")
+        self.vocab_size, self.dim = vocab_size, dim
+        self.num_codes, self.num_groups = num_codes, num_groups
+        self.sub_dim = dim // num_groups
+        self.variant, self.shared_codebook = variant, shared_codebook
+        self.temperature, self.commitment = temperature, commitment
+        self.logit_norm = (
+            keras.layers.BatchNormalization(axis=[-2, -1], center=False, scale=False, name="logit_norm")
+            if variant == "sx"
+            else None
+        )
+
+    def build(self, input_shape):
+        codebook_shape = (self.num_groups, self.num_codes, self.sub_dim)
+        self.query = self.add_weight(
+            name="query",
+            shape=(self.vocab_size, self.dim),
+            initializer=keras.initializers.RandomNormal(stddev=self.dim**-0.5),
+        )
+        def centroid_init():
+            return keras.initializers.RandomNormal(stddev=self.dim**-0.5)
+
+        self.keys = self.add_weight(name="keys", shape=codebook_shape, initializer=centroid_init())
+        if self.variant == "sx" and not self.shared_codebook:
+            self.values = self.add_weight(name="values", shape=codebook_shape, initializer=centroid_init())
+        else:
+            self.values = self.keys
+        super().build(input_shape)
+
+    def _grouped_queries(self, ids):
+        """Queries of the flattened ids, split into groups: [N, D, s]."""
+        queries = tf.gather(self.query, tf.reshape(ids, [-1]))
+        return tf.reshape(queries, [-1, self.num_groups, self.sub_dim])
+
+    def _scores(self, grouped, training):
+        """Per group and code, a score whose argmax is the code: [N, D, K].
+
+        Broadcast-multiply-and-reduce (not a matmul) so that each word's scores are computed
+        the same way whatever the batch shape: codes for the whole vocabulary (export) then
+        match codes computed in a batch exactly.
+        """
+        expanded = grouped[..., tf.newaxis, :]
+        if self.variant == "vq":
+            return -tf.reduce_sum(tf.square(expanded - self.keys), axis=-1)
+        logits = tf.reduce_sum(expanded * self.keys, axis=-1)
+        return self.logit_norm(logits, training=training)
+
+    def codes_for(self, ids, training=False):
+        grouped = self._grouped_queries(ids)
+        codes = tf.argmax(self._scores(grouped, training), axis=-1, output_type=tf.int32)
+        return tf.reshape(codes, tf.concat([tf.shape(ids), [self.num_groups]], 0))
+
+    def call(self, ids, training=None):
+        grouped = self._grouped_queries(ids)
+        scores = self._scores(grouped, training)
+        codes = tf.argmax(scores, axis=-1, output_type=tf.int32)
+        chosen = lookup_codebook(self.values, codes)  # [N, D, s]
+        if training:
+            chosen = self._straight_through(grouped, scores, codes, chosen)
+        return tf.reshape(chosen, tf.concat([tf.shape(ids), [self.dim]], 0))
+
+    def _straight_through(self, grouped, scores, codes, chosen):
+        if self.variant == "vq":
+            self.add_loss(tf.reduce_mean(tf.square(tf.stop_gradient(grouped) - chosen)))
+            self.add_loss(self.commitment * tf.reduce_mean(tf.square(grouped - tf.stop_gradient(chosen))))
+            return grouped + tf.stop_gradient(chosen - grouped)
+        soft = tf.nn.softmax(scores / self.temperature, axis=-1)
+        one_hot = tf.one_hot(codes, self.num_codes, dtype=soft.dtype)
+        weights = soft + tf.stop_gradient(one_hot - soft)
+        return tf.einsum("...dk,dks->...ds", weights, self.values)
+
+    # ------------------------------------------------------------------ export
+
+    def export_codes(self, batch: int = 4096) -> np.ndarray:
+        """Integer codes [V, D] in [0, K) for the whole vocabulary, inference mode."""
+        chunks = [
+            self.codes_for(tf.range(start, min(start + batch, self.vocab_size))).numpy()
+            for start in range(0, self.vocab_size, batch)
+        ]
+        return np.concatenate(chunks).astype(np.int32)
+
+    def export_codebook(self) -> np.ndarray:
+        """The value codebook [D, K, d/D] the codes index."""
+        return self.values.numpy()
+
+    def to_lookup(self, name: str | None = None) -> CodebookLookup:
+        return CodebookLookup(self.export_codes(), self.export_codebook(), name=name or self.name)
+
+    def storage_bytes(self) -> int:
+        """Deployed bytes: packed codes plus an fp32 codebook (the query table is dropped)."""
+        return dpq_storage_bytes(self.vocab_size, self.num_groups, self.num_codes, self.dim)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "vocab_size": self.vocab_size,
+            "dim": self.dim,
+            "num_codes": self.num_codes,
+            "num_groups": self.num_groups,
+            "variant": self.variant,
+            "shared_codebook": self.shared_codebook,
+            "temperature": self.temperature,
+            "commitment": self.commitment,
+        }
+
+
+def dpq_storage_bytes(vocab_size: int, num_groups: int, num_codes: int, dim: int, codebook_bytes_per_value: int = FLOAT_BYTES) -> int:
+    codes = math.ceil(vocab_size * num_groups * code_bits(num_codes) / 8)
+    return codes + num_codes * dim * codebook_bytes_per_value
+
+
+def lookup_codebook(codebook, codes):
+    """codebook [D, K, s], codes [..., D] -> [..., D, s], by one gather from the flat codebook.
+
+    The flat index of (group g, code c) is g*K + c: the same offsets the TFLite lowering adds.
+    """
+    num_groups, num_codes = codebook.shape[0], codebook.shape[1]
+    flat = tf.reshape(codebook, [num_groups * num_codes, -1])
+    offsets = tf.range(num_groups, dtype=codes.dtype) * num_codes
+    return tf.gather(flat, codes + offsets)
+
+
+class CodebookLookup(keras.layers.Layer):
+    """Export form of a DPQ embedding: constant codes [V, D] and a codebook [D, K, s]."""
+
+    def __init__(self, codes, codebook, **kwargs):
+        super().__init__(**kwargs)
+        self.codes = np.asarray(codes, dtype=np.int32)
+        self.codebook_init = np.asarray(codebook, dtype=np.float32)
+        self.vocab_size, self.num_groups = self.codes.shape
+        self.num_codes = self.codebook_init.shape[1]
+        self.dim = self.num_groups * self.codebook_init.shape[2]
+
+    def build(self, input_shape):
+        self.codebook = self.add_weight(
+            name="codebook",
+            shape=self.codebook_init.shape,
+            initializer=keras.initializers.Constant(self.codebook_init),
+        )
+        super().build(input_shape)
+
+    def call(self, ids):
+        codes = tf.gather(tf.constant(self.codes), ids)
+        chosen = lookup_codebook(self.codebook, codes)
+        return tf.reshape(chosen, tf.concat([tf.shape(ids), [self.dim]], 0))
+
+    def storage_bytes(self) -> int:
+        return dpq_storage_bytes(self.vocab_size, self.num_groups, self.num_codes, self.dim)

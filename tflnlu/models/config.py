@@ -1,0 +1,51 @@
+"""The full description of a joint model: enough to rebuild it from the run directory."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+EMBEDDINGS = ("full", "dpq")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    vocab_size: int
+    num_intents: int
+    num_tags: int
+    num_domains: int = 0  # 0: no domain head
+    max_len: int = 32
+    embedding: str = "dpq"
+    embed_dim: int = 128
+    dpq_k: int = 16
+    dpq_d: int = 32
+    dpq_variant: str = "sx"
+    dpq_shared: bool = False
+    width: int = 64
+    dilations: tuple[int, ...] = (1, 2, 4)
+    kernel: int = 3
+    dropout: float = 0.25
+    slot_context: bool = True  # add the pooled utterance vector to every token before the slot head
+
+    def __post_init__(self):
+        if self.embedding not in EMBEDDINGS:
+            raise ValueError(f"embedding must be one of {EMBEDDINGS}, got {self.embedding!r}")
+        for name in ("vocab_size", "num_intents", "num_tags", "max_len", "embed_dim", "width", "kernel"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown model config keys: {sorted(unknown)}")
+        data = dict(data)
+        if "dilations" in data:
+            data["dilations"] = tuple(data["dilations"])
+        return cls(**data)

@@ -1,0 +1,98 @@
+"""The joint intent + slot model: embedding -> dilated CNN encoder -> intent / slot / domain heads.
+
+The encoder is designed for the export path: it keeps activations as [batch, 1, time,
+channels] so every weight layer is a Conv2D / DepthwiseConv2D / Dense that tfmot's default
+QAT covers and that TFLite and TFLite-Micro run as int8 builtins (no RNN cells, no Conv1D).
+A depthwise (1 x kernel) conv mixes neighbouring tokens, a 1x1 conv mixes channels; growing
+dilations give a receptive field of 1 + (kernel-1) * sum(dilations) tokens at a few
+thousand parameters per block, so the encoder stays small next to a compressed embedding.
+"""
+
+from __future__ import annotations
+
+from tflnlu.data.vocab import PAD_ID
+from tflnlu.layers.embeddings import DPQEmbedding, FullEmbedding
+from tflnlu.models.config import ModelConfig
+from tflnlu.tf import keras, tf
+
+INPUT_NAME = "token_ids"
+INTENT_OUTPUT = "intent"
+SLOTS_OUTPUT = "slots"
+DOMAIN_OUTPUT = "domain"
+EMBEDDING_LAYER = "embedding"
+
+
+class PaddingMask(keras.layers.Layer):
+    """1.0 for real tokens, 0.0 for padding: [batch, time] ids -> [batch, 1, time, 1]."""
+
+    def call(self, ids):
+        return tf.cast(tf.not_equal(ids, PAD_ID), tf.float32)[:, tf.newaxis, :, tf.newaxis]
+
+
+def make_embedding(config: ModelConfig) -> keras.layers.Layer:
+    if config.embedding == "full":
+        return FullEmbedding(config.vocab_size, config.embed_dim, name=EMBEDDING_LAYER)
+    return DPQEmbedding(
+        config.vocab_size,
+        config.embed_dim,
+        num_codes=config.dpq_k,
+        num_groups=config.dpq_d,
+        variant=config.dpq_variant,
+        shared_codebook=config.dpq_shared,
+        name=EMBEDDING_LAYER,
+    )
+
+
+def build_model(config: ModelConfig, embedding: keras.layers.Layer | None = None) -> keras.Model:
+    """A functional Keras model: int32 ids [batch, max_len] -> logits per head.
+
+    `embedding` replaces the configured one (the export uses a CodebookLookup here).
+    """
+    ids = keras.Input(shape=(config.max_len,), dtype=tf.int32, name=INPUT_NAME)
+    embedded = (embedding or make_embedding(config))(ids)
+    x = keras.layers.Reshape((1, config.max_len, config.embed_dim), name="to_image")(embedded)
+    x = keras.layers.Dropout(config.dropout, name="embedding_dropout")(x)
+    x = keras.layers.Conv2D(config.width, 1, activation="relu", name="project")(x)
+    for i, dilation in enumerate(config.dilations):
+        y = keras.layers.DepthwiseConv2D(
+            (1, config.kernel), dilation_rate=(1, dilation), padding="same", name=f"block{i}_mix_tokens"
+        )(x)
+        y = keras.layers.Conv2D(config.width, 1, activation="relu", name=f"block{i}_mix_channels")(y)
+        y = keras.layers.Dropout(config.dropout, name=f"block{i}_dropout")(y)
+        x = keras.layers.Add(name=f"block{i}_residual")([x, y])
+
+    mask = PaddingMask(name="padding_mask")(ids)
+    features = keras.layers.ReLU(name="pool_relu")(x)
+    masked = keras.layers.Multiply(name="mask_padding")([features, mask])
+    pooled = keras.layers.GlobalMaxPooling2D(name="max_pool")(masked)
+    pooled = keras.layers.Dropout(config.dropout, name="pool_dropout")(pooled)
+
+    if config.slot_context:  # what the whole utterance is about helps choose each slot type
+        context = keras.layers.Dense(config.width, name="slot_context")(pooled)
+        context = keras.layers.Reshape((1, 1, config.width), name="context_to_image")(context)
+        x = keras.layers.Add(name="add_context")([x, context])
+        x = keras.layers.ReLU(name="slot_relu")(x)
+    slots = keras.layers.Conv2D(config.num_tags, 1, name="slot_logits")(x)
+    slots = keras.layers.Reshape((config.max_len, config.num_tags), name=SLOTS_OUTPUT)(slots)
+    outputs = {
+        INTENT_OUTPUT: keras.layers.Dense(config.num_intents, name=INTENT_OUTPUT)(pooled),
+        SLOTS_OUTPUT: slots,
+    }
+    if config.num_domains:
+        outputs[DOMAIN_OUTPUT] = keras.layers.Dense(config.num_domains, name=DOMAIN_OUTPUT)(pooled)
+    return keras.Model(ids, outputs, name="joint_nlu")
+
+
+def component_sizes(model: keras.Model) -> dict[str, dict[str, int]]:
+    """Parameters and deployed bytes of the embedding and of the rest of the model.
+
+    The embedding's bytes are its deployed storage (for DPQ: packed codes and an fp32
+    codebook, not the training-only query table); the rest is counted at fp32.
+    """
+    embedding = model.get_layer(EMBEDDING_LAYER)
+    rest = sum(layer.count_params() for layer in model.layers if layer is not embedding)
+    emb_params = sum(int(w.shape.num_elements()) for w in embedding.trainable_weights)
+    return {
+        "embedding": {"parameters": emb_params, "bytes": embedding.storage_bytes()},
+        "rest": {"parameters": rest, "bytes": rest * 4},
+    }

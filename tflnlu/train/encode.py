@@ -1,0 +1,69 @@
+"""Examples -> fixed-length integer arrays, and the label sets that define the model's outputs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tflnlu.data.example import Example
+from tflnlu.data.vocab import OUTSIDE_TAG, Vocabulary, read_lines, save_labels, tag_list
+
+NO_LABEL = -1  # a dev/test label the training split never showed: never predicted
+
+
+@dataclass(frozen=True)
+class LabelSet:
+    intents: list[str]
+    tags: list[str]  # BIO tags, OUTSIDE_TAG first
+    domains: list[str]  # empty when the data has no domains
+
+    @classmethod
+    def from_examples(cls, train: Sequence[Example]) -> LabelSet:
+        domains = sorted({e.domain for e in train if e.domain})
+        if domains and any(not e.domain for e in train):
+            domains = []  # a domain head needs a domain on every example
+        return cls(sorted({e.intent for e in train}), tag_list(e.tags for e in train), domains)
+
+    FILES = {"intents": "intents.txt", "tags": "tags.txt", "domains": "domains.txt"}
+
+    def save(self, directory: Path) -> None:
+        for field, name in self.FILES.items():
+            save_labels(Path(directory) / name, getattr(self, field))
+
+    @classmethod
+    def load(cls, directory: Path) -> LabelSet:
+        return cls(**{field: read_lines(Path(directory) / name) for field, name in cls.FILES.items()})
+
+
+@dataclass
+class EncodedSplit:
+    ids: np.ndarray  # [N, max_len] int32
+    intents: np.ndarray  # [N] int32, NO_LABEL if unknown
+    tags: np.ndarray  # [N, max_len] int32 (padding and unknown tags: 0 = 'O')
+    domains: np.ndarray  # [N] int32 (0 when there is no domain head)
+    token_mask: np.ndarray  # [N, max_len] float32, 1 for real (not truncated) tokens
+
+
+def encode(examples: Sequence[Example], vocab: Vocabulary, labels: LabelSet, max_len: int) -> EncodedSplit:
+    intent_ids = {name: i for i, name in enumerate(labels.intents)}
+    tag_ids = {name: i for i, name in enumerate(labels.tags)}
+    domain_ids = {name: i for i, name in enumerate(labels.domains)}
+    n = len(examples)
+    split = EncodedSplit(
+        ids=np.zeros((n, max_len), np.int32),
+        intents=np.full((n,), NO_LABEL, np.int32),
+        tags=np.zeros((n, max_len), np.int32),
+        domains=np.zeros((n,), np.int32),
+        token_mask=np.zeros((n, max_len), np.float32),
+    )
+    for row, example in enumerate(examples):
+        length = min(len(example.tokens), max_len)
+        split.ids[row] = vocab.ids(example.tokens, max_len)
+        split.intents[row] = intent_ids.get(example.intent, NO_LABEL)
+        split.tags[row, :length] = [tag_ids.get(t, tag_ids[OUTSIDE_TAG]) for t in example.tags[:length]]
+        split.domains[row] = domain_ids.get(example.domain or "", 0)
+        split.token_mask[row, :length] = 1.0
+    return split

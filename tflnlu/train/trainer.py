@@ -1,0 +1,244 @@
+"""Training: joint loss, early stopping on dev, per-epoch checkpoints that survive interruption.
+
+`train()` is the whole job behind `tflnlu-train`: it builds the vocabulary and labels from
+the training split, trains, keeps the best weights by dev score, and writes the run
+directory (see run_dir.py). Everything random is seeded; after an interruption,
+`resume=True` continues from the last finished epoch with the same best-so-far state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import tflnlu
+from tflnlu.data.example import Example
+from tflnlu.data.tokenizer import TOKENIZER_VERSION
+from tflnlu.data.vocab import UNK_ID, Vocabulary
+from tflnlu.io import write_json_atomic
+from tflnlu.models.config import ModelConfig
+from tflnlu.models.joint import DOMAIN_OUTPUT, INTENT_OUTPUT, SLOTS_OUTPUT, build_model, component_sizes
+from tflnlu.train import run_dir
+from tflnlu.train.encode import EncodedSplit, LabelSet, encode
+from tflnlu.train.metrics import dev_score
+from tflnlu.train.predict import evaluate, keras_predictor
+from tflnlu.tf import keras, tf
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 60
+    batch_size: int = 32
+    learning_rate: float = 2e-3
+    patience: int = 8
+    seed: int = 0
+    min_count: int = 1
+    max_vocab: int | None = None
+    slot_loss_weight: float = 1.0
+    domain_loss_weight: float = 0.5
+    # Probability of replacing a training token by <unk>: teaches the model what to do
+    # with words it never saw (names, places), which are the heart of most slots.
+    unk_rate: float = 0.1
+
+    def __post_init__(self):
+        if self.epochs < 1 or self.batch_size < 1 or self.patience < 1 or self.min_count < 1:
+            raise ValueError("epochs, batch_size, patience and min_count must be positive")
+        if not 0 <= self.unk_rate < 1:
+            raise ValueError(f"unk_rate must be in [0, 1), got {self.unk_rate}")
+        if self.learning_rate <= 0:
+            raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
+
+
+class RunDirectoryError(RuntimeError):
+    pass
+
+
+def _prepare_directory(out: Path, config: dict, resume: bool, overwrite: bool) -> dict | None:
+    """Create `out`, or return the saved training state when resuming a run with the same config."""
+    state_file = out / run_dir.CHECKPOINT_DIR / "state.json"
+    if resume and state_file.is_file():
+        saved = json.loads((out / run_dir.CONFIG).read_text(encoding="utf-8"))
+        if saved != config:
+            raise RunDirectoryError(f"cannot resume {out}: it was started with a different configuration")
+        return json.loads(state_file.read_text(encoding="utf-8"))
+    if out.exists() and any(out.iterdir()):
+        if not overwrite and not resume:
+            raise RunDirectoryError(f"{out} exists and is not empty: pass --resume to continue it or --overwrite")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    return None
+
+
+class _Checkpointer:
+    """Model + optimizer + loop state after every epoch; the state file is written last."""
+
+    def __init__(self, directory: Path, model: keras.Model, optimizer):
+        self.directory = directory
+        self.checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
+
+    def save(self, state: dict) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        prefix = f"epoch-{state['epoch']}"
+        self.checkpoint.write(str(self.directory / prefix))
+        write_json_atomic(self.directory / "state.json", {**state, "prefix": prefix})
+        for old in self.directory.glob("epoch-*"):
+            if not old.name.startswith(prefix + "."):
+                old.unlink()
+
+    def restore(self, state: dict) -> None:
+        self.checkpoint.read(str(self.directory / state["prefix"])).assert_existing_objects_matched()
+
+
+def _make_train_step(model: keras.Model, optimizer, config: TrainConfig, has_domains: bool):
+    sparse_ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="none")
+
+    @tf.function(reduce_retracing=True)
+    def step(ids, intents, tags, domains, token_mask):
+        with tf.GradientTape() as tape:
+            out = model(ids, training=True)
+            intent_loss = tf.reduce_mean(sparse_ce(intents, out[INTENT_OUTPUT]))
+            token_losses = sparse_ce(tags, out[SLOTS_OUTPUT]) * token_mask
+            slot_loss = tf.reduce_sum(token_losses) / tf.maximum(tf.reduce_sum(token_mask), 1.0)
+            loss = intent_loss + config.slot_loss_weight * slot_loss
+            if has_domains:
+                loss += config.domain_loss_weight * tf.reduce_mean(sparse_ce(domains, out[DOMAIN_OUTPUT]))
+            if model.losses:
+                loss += tf.add_n(model.losses)
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+        return loss
+
+    return step
+
+
+def _batches(split: EncodedSplit, config: TrainConfig, epoch: int):
+    """Shuffled batches, the same for a given seed and epoch; tokens replaced by <unk> at unk_rate."""
+    rng = np.random.default_rng([config.seed, epoch])
+    order = rng.permutation(len(split.ids))
+    for start in range(0, len(order), config.batch_size):
+        rows = order[start : start + config.batch_size]
+        ids = split.ids[rows]
+        ids = np.where((ids > UNK_ID) & (rng.random(ids.shape) < config.unk_rate), UNK_ID, ids)
+        yield ids, split.intents[rows], split.tags[rows], split.domains[rows], split.token_mask[rows]
+
+
+def train(
+    splits: dict[str, list[Example]],
+    out: Path,
+    model_options: dict | None = None,
+    config: TrainConfig = TrainConfig(),
+    data_info: dict | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    log: Log = print,
+) -> dict:
+    """Train a joint model on splits train/dev(/test) and write the run directory `out`.
+
+    Returns the metrics written to metrics.json.
+    """
+    out = Path(out)
+    train_examples = [e for e in splits["train"] if e.intent]
+    vocab = Vocabulary.build((e.tokens for e in train_examples), config.min_count, config.max_vocab)
+    labels = LabelSet.from_examples(train_examples)
+    model_config = ModelConfig(
+        vocab_size=len(vocab),
+        num_intents=len(labels.intents),
+        num_tags=len(labels.tags),
+        num_domains=len(labels.domains),
+        **(model_options or {}),
+    )
+    full_config = {
+        "model": model_config.to_dict(),
+        "train": dataclasses.asdict(config),
+        "data": data_info or {},
+        "tokenizer": {"version": TOKENIZER_VERSION, "max_len": model_config.max_len},
+        "tflnlu_version": tflnlu.__version__,
+    }
+    full_config = json.loads(json.dumps(full_config))  # tuples -> lists, as read back from disk
+    state = _prepare_directory(out, full_config, resume, overwrite)
+    if state is None:
+        vocab.save(out / run_dir.VOCAB)
+        labels.save(out)
+        write_json_atomic(out / run_dir.CONFIG, full_config)
+
+    keras.utils.set_random_seed(config.seed)
+    encoded = {name: encode(examples, vocab, labels, model_config.max_len) for name, examples in splits.items()}
+    model = build_model(model_config)
+    optimizer = keras.optimizers.Adam(config.learning_rate)
+    optimizer.build(model.trainable_variables)
+    checkpointer = _Checkpointer(out / run_dir.CHECKPOINT_DIR, model, optimizer)
+    if state is not None:
+        checkpointer.restore(state)
+        log(f"resuming {out} after epoch {state['epoch']} (best dev score {state['best_score']:.4f})")
+    else:
+        state = {"epoch": 0, "best_score": -1.0, "best_epoch": 0, "history": []}
+
+    sizes = component_sizes(model)
+    log(
+        f"vocabulary {len(vocab)}, intents {len(labels.intents)}, tags {len(labels.tags)}, "
+        f"domains {len(labels.domains)}; embedding {model_config.embedding}: "
+        f"{sizes['embedding']['bytes']:,} bytes deployed, rest {sizes['rest']['parameters']:,} parameters"
+    )
+    _fit(model, optimizer, checkpointer, state, encoded, splits, labels, config, out, log)
+
+    model.load_weights(str(out / run_dir.WEIGHTS))
+    predict = keras_predictor(model)
+    metrics = {
+        name: evaluate(predict, encoded[name].ids, examples, labels) for name, examples in splits.items()
+    }
+    epoch_seconds = [h["seconds"] for h in state["history"]]
+    result = {
+        "splits": metrics,
+        "sizes": sizes,
+        "best_epoch": state["best_epoch"],
+        "epochs_run": state["epoch"],
+        "seconds_per_epoch": float(np.mean(epoch_seconds)) if epoch_seconds else None,
+    }
+    write_json_atomic(out / run_dir.METRICS, result)
+    write_json_atomic(out / run_dir.HISTORY, state["history"])
+    return result
+
+
+def _fit(model, optimizer, checkpointer, state, encoded, splits, labels, config, out, log) -> None:
+    step = _make_train_step(model, optimizer, config, bool(labels.domains))
+    predict = keras_predictor(model)
+    train_split = encoded["train"]
+    steps = -(-len(train_split.ids) // config.batch_size)
+    interactive = sys.stdout.isatty()
+    while state["epoch"] < config.epochs and state["epoch"] - state["best_epoch"] < config.patience:
+        epoch = state["epoch"] + 1
+        started = time.monotonic()
+        bar = keras.utils.Progbar(steps, verbose=1 if interactive else 0, stateful_metrics=["loss"])
+        losses = []
+        for i, batch in enumerate(_batches(train_split, config, epoch)):
+            losses.append(float(step(*batch)))
+            bar.update(i + 1, [("loss", losses[-1])])
+        seconds = time.monotonic() - started
+        dev = evaluate(predict, encoded["dev"].ids, splits["dev"], labels)
+        score = dev_score(dev)
+        improved = score > state["best_score"]
+        if improved:
+            run_dir.save_weights_atomic(model, out / run_dir.WEIGHTS)
+            state.update(best_score=score, best_epoch=epoch)
+        state["epoch"] = epoch
+        state["history"].append(
+            {"epoch": epoch, "loss": float(np.mean(losses)), "seconds": seconds, "dev": dev, "dev_score": score}
+        )
+        checkpointer.save(state)
+        slot = "n/a" if dev["slot_f1"] is None else f"{dev['slot_f1']:.4f}"
+        log(
+            f"epoch {epoch}/{config.epochs}  loss {np.mean(losses):.4f}  dev intent {dev['intent_accuracy']:.4f}"
+            f"  slot F1 {slot}  ({seconds:.1f}s){'  *best' if improved else ''}"
+        )
+    if state["epoch"] - state["best_epoch"] >= config.patience:
+        log(f"early stop: no dev improvement for {config.patience} epochs (best epoch {state['best_epoch']})")

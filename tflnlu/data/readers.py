@@ -206,19 +206,22 @@ def _clinc_list(data: object, key: str, path: Path) -> list:
 
 
 class _Lines:
-    """Iterate the lines of a UTF-8 file, remembering the current line number."""
+    """Iterate the lines of a UTF-8 file, remembering the current line number.
+
+    Lines are decoded one at a time, so an encoding error is reported at its own line.
+    """
 
     def __init__(self, path: Path):
         self.path, self.line_number = path, 0
-        self._file = open(path, encoding="utf-8", newline="")  # noqa: SIM115
+        self._file = open(path, "rb")  # noqa: SIM115
 
     def __iter__(self) -> Iterator[str]:
-        try:
-            for line in self._file:
-                self.line_number += 1
-                yield line
-        except UnicodeDecodeError as e:
-            raise DataError(str(self.path), self.line_number + 1, f"not UTF-8 text ({e.reason})") from None
+        for raw in self._file:
+            self.line_number += 1
+            try:
+                yield raw.decode("utf-8-sig" if self.line_number == 1 else "utf-8")
+            except UnicodeDecodeError as e:
+                raise DataError(str(self.path), self.line_number, f"not UTF-8 text ({e.reason})") from None
 
     def __enter__(self) -> _Lines:
         return self

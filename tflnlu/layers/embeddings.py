@@ -20,10 +20,10 @@ import math
 
 import numpy as np
 
+from tflnlu.models.config import validate_dpq
 from tflnlu.tf import keras, tf
 
 FLOAT_BYTES = 4
-DPQ_VARIANTS = ("sx", "vq")
 
 
 def code_bits(num_codes: int) -> int:
@@ -81,12 +81,7 @@ class DPQEmbedding(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if variant not in DPQ_VARIANTS:
-            raise ValueError(f"DPQ variant must be one of {DPQ_VARIANTS}, got {variant!r}")
-        if dim % num_groups:
-            raise ValueError(f"embedding dim {dim} must be divisible by the number of groups {num_groups}")
-        if not 2 <= num_codes <= 256:
-            raise ValueError(f"num_codes (K) must be in [2, 256], got {num_codes}")
+        validate_dpq(dim, num_codes, num_groups, variant)
         self.vocab_size, self.dim = vocab_size, dim
         self.num_codes, self.num_groups = num_codes, num_groups
         self.sub_dim = dim // num_groups

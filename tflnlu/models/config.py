@@ -6,6 +6,17 @@ import dataclasses
 from dataclasses import dataclass
 
 EMBEDDINGS = ("full", "dpq")
+DPQ_VARIANTS = ("sx", "vq")
+MAX_CODES = 256  # codes are stored in at most 8 bits
+
+
+def validate_dpq(dim: int, num_codes: int, num_groups: int, variant: str) -> None:
+    if variant not in DPQ_VARIANTS:
+        raise ValueError(f"DPQ variant must be one of {DPQ_VARIANTS}, got {variant!r}")
+    if num_groups < 1 or dim % num_groups:
+        raise ValueError(f"embedding dim {dim} must be divisible by the number of groups {num_groups}")
+    if not 2 <= num_codes <= MAX_CODES:
+        raise ValueError(f"num_codes (K) must be in [2, {MAX_CODES}], got {num_codes}")
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,8 @@ class ModelConfig:
         for name in ("vocab_size", "num_intents", "num_tags", "max_len", "embed_dim", "width", "kernel"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.embedding == "dpq":
+            validate_dpq(self.embed_dim, self.dpq_k, self.dpq_d, self.dpq_variant)
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 

@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from tflnlu.layers.embeddings import CodebookLookup, DPQEmbedding, FullEmbedding, code_bits, dpq_storage_bytes
+from tflnlu.tf import tf
+
+IDS = tf.constant(np.random.default_rng(0).integers(0, 50, size=(4, 9)), tf.int32)
+
+
+def make(variant, shared=False, k=8, d=4):
+    layer = DPQEmbedding(50, 16, num_codes=k, num_groups=d, variant=variant, shared_codebook=shared)
+    layer(IDS, training=True)  # build, and update batch-norm statistics once
+    return layer
+
+
+@pytest.mark.parametrize("variant, shared", [("sx", False), ("sx", True), ("vq", False)])
+def test_codes_are_integers_in_range(variant, shared):
+    codes = make(variant, shared).export_codes()
+    assert codes.shape == (50, 4)
+    assert codes.dtype == np.int32
+    assert codes.min() >= 0 and codes.max() < 8
+
+
+@pytest.mark.parametrize("variant, shared", [("sx", False), ("sx", True), ("vq", False)])
+def test_inference_output_equals_a_lookup_of_the_codebook_by_the_codes_exactly(variant, shared):
+    layer = make(variant, shared)
+    out = layer(IDS, training=False).numpy()
+    codes, codebook = layer.export_codes(), layer.export_codebook()
+    by_hand = np.stack([codebook[g, codes[IDS.numpy(), g]] for g in range(4)], axis=-2).reshape(4, 9, 16)
+    np.testing.assert_array_equal(out, by_hand)
+    np.testing.assert_array_equal(out, layer.to_lookup()(IDS).numpy())
+
+
+@pytest.mark.parametrize("variant", ["sx", "vq"])
+def test_gradients_reach_the_query_table_and_the_centroids(variant):
+    layer = make(variant)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(tf.square(layer(IDS, training=True) - 1.0)) + tf.add_n(layer.losses or [0.0])
+    grads = dict(zip([w.name.split("/")[-1] for w in layer.trainable_weights], tape.gradient(loss, layer.trainable_weights), strict=True))
+    assert float(tf.norm(tf.convert_to_tensor(grads["query:0"]))) > 0
+    assert float(tf.norm(grads["keys:0"])) > 0
+    if variant == "sx":
+        assert float(tf.norm(grads["values:0"])) > 0
+    else:
+        assert len(layer.losses) == 2  # centroid and commitment losses
+
+
+
+def test_validation_and_sizes():
+    with pytest.raises(ValueError, match="divisible"):
+        DPQEmbedding(10, 10, num_groups=3)
+    with pytest.raises(ValueError, match="variant"):
+        DPQEmbedding(10, 8, num_groups=2, variant="pq")
+    assert code_bits(16) == 4 and code_bits(2) == 1 and code_bits(17) == 5
+    assert dpq_storage_bytes(4700, 32, 16, 128) == 4700 * 32 // 2 + 16 * 128 * 4
+    assert FullEmbedding(100, 8).storage_bytes() == 3200
+    lookup = CodebookLookup(np.zeros((5, 2), np.int32), np.ones((2, 4, 3), np.float32))
+    assert lookup(tf.constant([[1, 2]])).shape == (1, 2, 6)

@@ -1,0 +1,30 @@
+import pytest
+
+from tflnlu.train.metrics import dev_score, nlu_metrics
+
+
+def test_span_f1_is_exact_span_and_type():
+    gold = [["B-a", "I-a", "O", "B-b"], ["O", "B-a"]]
+    pred = [["B-a", "I-a", "O", "B-a"], ["O", "B-a"]]  # one wrong type
+    m = nlu_metrics(["x", "y"], ["x", "z"], gold, pred)
+    assert m["slot_precision"] == pytest.approx(2 / 3)
+    assert m["slot_recall"] == pytest.approx(2 / 3)
+    assert m["slot_f1"] == pytest.approx(2 / 3)
+    assert m["intent_accuracy"] == 0.5
+    assert m["exact_match"] == 0.0  # first: wrong span type; second: wrong intent
+
+
+def test_boundary_errors_count_as_misses():
+    m = nlu_metrics(["x"], ["x"], [["B-a", "I-a"]], [["B-a", "O"]])
+    assert m["slot_f1"] == 0.0 and m["exact_match"] == 0.0
+
+
+def test_intent_only_data_has_no_slot_f1():
+    m = nlu_metrics(["x", "y"], ["x", "y"], [["O"], ["O"]], [["O"], ["O"]])
+    assert m["slot_f1"] is None and m["exact_match"] == 1.0
+    assert dev_score(m) == 1.0
+
+
+def test_length_mismatch_is_an_error():
+    with pytest.raises(ValueError):
+        nlu_metrics(["x"], [], [[]], [[]])

@@ -1,0 +1,85 @@
+import json
+
+import h5py
+import numpy as np
+import pytest
+
+from tflnlu.data.readers import read_splits
+from tflnlu.train import run_dir
+from tflnlu.train.trainer import RunDirectoryError, TrainConfig, train
+
+SMALL_MODEL = {"embed_dim": 16, "dpq_d": 4, "dpq_k": 4, "width": 8, "max_len": 12}
+
+
+def weights_of(path):
+    with h5py.File(path, "r") as f:
+        arrays = []
+        f.visititems(lambda name, obj: arrays.append((name, obj[()])) if isinstance(obj, h5py.Dataset) else None)
+    return arrays
+
+
+def quiet(_):
+    pass
+
+
+def test_writes_a_complete_run_directory(tiny_massive, tmp_path):
+    splits = read_splits(tiny_massive, "massive").splits
+    result = train(splits, tmp_path / "run", SMALL_MODEL, TrainConfig(epochs=3), log=quiet)
+    out = tmp_path / "run"
+    for name in ("config.json", "vocab.txt", "intents.txt", "tags.txt", "domains.txt", "weights.h5", "metrics.json", "history.json"):
+        assert (out / name).is_file(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["splits"]) == {"train", "dev", "test"}
+    assert metrics["splits"]["test"]["examples"] == 2
+    assert result["epochs_run"] == 3 and len(json.loads((out / "history.json").read_text())) == 3
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"]["embedding"] == "dpq" and config["tokenizer"]["version"] == 1
+    loaded = run_dir.load_run(out)
+    assert loaded.vocab.tokens[:2] == ["<pad>", "<unk>"]
+    assert loaded.labels.intents == ["alarm_query", "alarm_set", "play_music", "weather_query"]
+
+
+def test_same_seed_same_weights(tiny_massive, tmp_path):
+    splits = read_splits(tiny_massive, "massive").splits
+    for name in ("a", "b"):
+        train(splits, tmp_path / name, SMALL_MODEL, TrainConfig(epochs=2, seed=3), log=quiet)
+    a, b = weights_of(tmp_path / "a" / "weights.h5"), weights_of(tmp_path / "b" / "weights.h5")
+    assert [n for n, _ in a] == [n for n, _ in b]
+    for (_, x), (_, y) in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_resume_continues_after_an_interruption(tiny_massive, tmp_path):
+    splits = read_splits(tiny_massive, "massive").splits
+    config = TrainConfig(epochs=4, patience=10)
+
+    def interrupt_after_epoch_2(line):
+        if line.startswith("epoch 2/"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(splits, tmp_path / "run", SMALL_MODEL, config, log=interrupt_after_epoch_2)
+    assert not (tmp_path / "run" / "metrics.json").exists()
+    state = json.loads((tmp_path / "run" / "checkpoint" / "state.json").read_text())
+    assert state["epoch"] == 2
+
+    with pytest.raises(RunDirectoryError, match="--resume"):
+        train(splits, tmp_path / "run", SMALL_MODEL, config, log=quiet)
+    with pytest.raises(RunDirectoryError, match="different configuration"):
+        train(splits, tmp_path / "run", SMALL_MODEL, TrainConfig(epochs=5), resume=True, log=quiet)
+
+    lines = []
+    result = train(splits, tmp_path / "run", SMALL_MODEL, config, resume=True, log=lines.append)
+    assert lines[0].startswith("resuming")
+    assert [line.split()[1] for line in lines if line.startswith("epoch")] == ["3/4", "4/4"]
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert [h["epoch"] for h in history] == [1, 2, 3, 4]
+    assert result["epochs_run"] == 4
+
+
+def test_early_stopping(tiny_massive, tmp_path):
+    splits = read_splits(tiny_massive, "massive").splits
+    lines = []
+    result = train(splits, tmp_path / "run", SMALL_MODEL, TrainConfig(epochs=50, patience=2, learning_rate=1e-6), log=lines.append)
+    assert result["epochs_run"] < 50
+    assert any(line.startswith("early stop") for line in lines)

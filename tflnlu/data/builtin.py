@@ -1,0 +1,141 @@
+"""The built-in default data set: Home Assistant's own intents, expanded into labelled utterances.
+
+Source: the `home-assistant-intents` package (Apache-2.0), sentence templates in the
+`hassil` template language, one set per language. Each template is expanded by random
+walks (seeded, so the data set is the same on every machine) into utterances whose list
+references (`{area}`, `{brightness}`, `{name}` ...) become slot spans. Lists that Home
+Assistant fills at run time from a user's devices (names, areas, floors) and wildcard lists
+(shopping items, messages ...) are filled from `builtin_values/*.txt`, shipped with tflnlu.
+
+Train, dev and test are split by *template*, not by utterance, so the test split measures
+generalisation to phrasings the model never saw.
+"""
+
+from __future__ import annotations
+
+import random
+from functools import cache
+from pathlib import Path
+
+from tflnlu.data.example import Example, Piece, example_from_pieces
+from tflnlu.data.readers import stable_fraction
+
+BUILTIN_NAME = "home-assistant-intents"
+TEST_PERCENT = 15
+DEV_PERCENT = 10
+_VALUES_DIR = Path(__file__).parent / "builtin_values"
+_GENERIC_WILDCARD = "generic"  # values for a wildcard list with no file of its own
+
+
+@cache
+def _shipped_values(list_name: str) -> tuple[str, ...]:
+    path = _VALUES_DIR / f"{list_name}.txt"
+    if not path.is_file():
+        path = _VALUES_DIR / "search_query.txt"
+    return tuple(line for line in path.read_text(encoding="utf-8").splitlines() if line)
+
+
+class _Expander:
+    """Random walks over one language's parsed templates, producing slot-annotated pieces."""
+
+    def __init__(self, intents, rng: random.Random):
+        from hassil.expression import Alternative, ListReference, Permutation, RuleReference, Sequence, TextChunk
+        from hassil.intents import RangeSlotList, TextSlotList, WildcardSlotList
+
+        self._types = {
+            "text": TextChunk, "alt": Alternative, "perm": Permutation, "seq": Sequence,
+            "rule": RuleReference, "list": ListReference,
+            "range": RangeSlotList, "values": TextSlotList, "wildcard": WildcardSlotList,
+        }  # fmt: skip
+        self.intents, self.rng = intents, rng
+
+    def sample(self, expression, data) -> list[Piece]:
+        pieces: list[Piece] = []
+        self._walk(expression, data, pieces, slot=None)
+        return pieces
+
+    def _walk(self, expr, data, pieces: list[Piece], slot: str | None) -> None:
+        t = self._types
+        if isinstance(expr, t["text"]):
+            pieces.append((expr.text, slot))
+        elif isinstance(expr, t["alt"]):
+            self._walk(self.rng.choice(expr.items), data, pieces, slot)
+        elif isinstance(expr, t["perm"]):
+            items = list(expr.items)
+            self.rng.shuffle(items)
+            for item in items:
+                self._walk(item, data, pieces, slot)
+        elif isinstance(expr, t["seq"]):
+            for item in expr.items:
+                self._walk(item, data, pieces, slot)
+        elif isinstance(expr, t["rule"]):
+            rule = data.expansion_rules.get(expr.rule_name) or self.intents.expansion_rules[expr.rule_name]
+            self._walk(rule.expression, data, pieces, slot)
+        elif isinstance(expr, t["list"]):
+            self._walk_list(expr, data, pieces, slot)
+        else:
+            raise TypeError(f"unexpected template expression {type(expr).__name__}")
+
+    def _walk_list(self, ref, data, pieces: list[Piece], outer_slot: str | None) -> None:
+        slot = outer_slot or ref.slot_name
+        inline = ref.get_inline_range()
+        if inline is not None:
+            start, stop, step = inline
+            pieces.append((str(self.rng.randrange(start, stop + 1, step)), slot))
+            return
+        slot_list = data.slot_lists.get(ref.list_name) or self.intents.slot_lists.get(ref.list_name)
+        t = self._types
+        if isinstance(slot_list, t["values"]):
+            value = self.rng.choice(slot_list.values)
+            inner: list[Piece] = []
+            self._walk(value.text_in, data, inner, slot)
+            text = "".join(text for text, _ in inner).strip()
+            pieces.append((text, slot) if text else (" ", None))
+        elif isinstance(slot_list, t["range"]):
+            number = self.rng.choice(list(slot_list.get_numbers()))
+            pieces.append((f"{number:g}", slot))
+        else:  # a wildcard, or a list Home Assistant fills from the user's devices
+            pieces.append((self.rng.choice(_shipped_values(ref.list_name)), slot))
+
+
+def _split_of(key: str) -> str:
+    percent = stable_fraction(key)
+    if percent < TEST_PERCENT:
+        return "test"
+    return "dev" if percent < TEST_PERCENT + DEV_PERCENT else "train"
+
+
+def load_builtin(
+    languages: tuple[str, ...] = ("en",), samples_per_template: int = 6, seed: int = 0
+) -> dict[str, list[Example]]:
+    """train/dev/test examples from Home Assistant's intents for the given languages."""
+    import home_assistant_intents
+    from hassil.intents import Intents
+
+    available = set(home_assistant_intents.get_languages())
+    unknown = [lang for lang in languages if lang not in available]
+    if unknown:
+        raise ValueError(f"no Home Assistant intents for {unknown}; available: {', '.join(sorted(available))}")
+    splits: dict[str, list[Example]] = {"train": [], "dev": [], "test": []}
+    for language in languages:
+        intents = Intents.from_dict(home_assistant_intents.get_intents(language))
+        for intent_name in sorted(intents.intents):
+            for data in intents.intents[intent_name].data:
+                for template, sentence in zip(data.sentence_texts, data.sentences, strict=True):
+                    key = f"{language}\t{intent_name}\t{template}"
+                    expander = _Expander(intents, random.Random(f"{seed}\t{key}"))
+                    seen: set[str] = set()
+                    for _ in range(samples_per_template * 3):
+                        if len(seen) >= samples_per_template:
+                            break
+                        pieces = expander.sample(sentence.expression, data)
+                        text = " ".join("".join(p for p, _ in pieces).split())
+                        if text in seen:
+                            continue
+                        seen.add(text)
+                        try:
+                            example = example_from_pieces(pieces, intent_name, domain=None)
+                        except ValueError:
+                            continue  # a template that expands to nothing but spaces
+                        splits[_split_of(key)].append(example)
+    return splits

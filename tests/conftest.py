@@ -46,10 +46,19 @@ def write_massive_dir(directory: Path, splits=TINY_MASSIVE) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     for split, rows in splits.items():
         lines = [
-            json.dumps({"id": str(i), "locale": "en-US", "partition": split, "scenario": scenario,
-                        "intent": intent, "utt": "", "annot_utt": annot})
+            json.dumps(
+                {
+                    "id": str(i),
+                    "locale": "en-US",
+                    "partition": split,
+                    "scenario": scenario,
+                    "intent": intent,
+                    "utt": "",
+                    "annot_utt": annot,
+                }
+            )
             for i, (intent, scenario, annot) in enumerate(rows)
-        ]  # fmt: skip
+        ]
         (directory / f"{split}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return directory
 

@@ -1,16 +1,22 @@
 import pytest
 
+from tests.conftest import require_hwu64
 from tflnlu.cli import train as cli
 from tflnlu.data.example import DataError
-from tests.conftest import require_hwu64
 
 SMALL = {"embed_dim": 16, "dpq_d": 4, "dpq_k": 4, "width": 8, "max_len": 12}
 
 
 def test_run_trains_and_reports(tiny_massive, tmp_path):
     lines = []
-    result = cli.run(str(tiny_massive), "massive", str(tmp_path / "run"), model_options=SMALL,
-                     train_options={"epochs": 2}, log=lines.append)  # fmt: skip
+    result = cli.run(
+        str(tiny_massive),
+        "massive",
+        str(tmp_path / "run"),
+        model_options=SMALL,
+        train_options={"epochs": 2},
+        log=lines.append,
+    )
     assert "test" in result["splits"]
     assert any("intent acc" in line for line in lines)
     assert lines[-1] == f"run written to {tmp_path / 'run'}"
@@ -44,8 +50,14 @@ def test_main_exits_with_a_clear_error(tmp_path, capsys):
 def test_end_to_end_on_real_data_is_far_above_chance(tmp_path):
     """A short real training (HWU64: 64 intents, chance ~0.02) must learn something real."""
     data = require_hwu64()
-    result = cli.run(str(data), "massive", str(tmp_path / "run"), model_options={"dpq_d": 16},
-                     train_options={"epochs": 4}, log=lambda _: None)  # fmt: skip
+    result = cli.run(
+        str(data),
+        "massive",
+        str(tmp_path / "run"),
+        model_options={"dpq_d": 16},
+        train_options={"epochs": 4},
+        log=lambda _: None,
+    )
     test = result["splits"]["test"]
     assert test["intent_accuracy"] > 0.6
     assert test["slot_f1"] > 0.3

@@ -2,15 +2,18 @@ import json
 
 import pytest
 
+from tests.conftest import require_hwu64
 from tflnlu.data.example import DataError, bio_spans, example_from_pieces
 from tflnlu.data.readers import parse_annotated, parse_bio_line, read_splits
-from tests.conftest import require_hwu64
 
 
 def test_parse_annotated_splits_slots_from_text():
     assert parse_annotated("wake me at [time : five am] on [date : friday]") == [
-        ("wake me at ", None), ("five am", "time"), (" on ", None), ("friday", "date"),
-    ]  # fmt: skip
+        ("wake me at ", None),
+        ("five am", "time"),
+        (" on ", None),
+        ("friday", "date"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -113,7 +116,9 @@ def test_bio_format(tmp_path):
 
 
 def test_csv_and_tsv(tmp_path):
-    (tmp_path / "train.csv").write_text("text,intent\n" + "".join(f'"hi, number {i}",greet\n' for i in range(30)))
+    (tmp_path / "train.csv").write_text(
+        "text,intent\n" + "".join(f'"hi, number {i}",greet\n' for i in range(30))
+    )
     (tmp_path / "test.csv").write_text("text,intent\nhello,greet\nno intent here\n")
     with pytest.raises(DataError, match=r"test\.csv:3: expected 2 fields"):
         read_splits(tmp_path, "csv")

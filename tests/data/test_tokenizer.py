@@ -7,7 +7,10 @@ from tflnlu.data.tokenizer import normalize, split_normalized, tokenize
     "text, tokens",
     [
         ("Wake me up at 5am, please!!", ["wake", "me", "up", "at", "5", "am", ",", "please", "!", "!"]),
-        ("What\u2019s the weather in S\u00e3o Paulo?", ["what", "'s", "the", "weather", "in", "s\u00e3o", "paulo", "?"]),
+        (
+            "What\u2019s the weather in S\u00e3o Paulo?",
+            ["what", "'s", "the", "weather", "in", "s\u00e3o", "paulo", "?"],
+        ),
         ("rock 'n' roll", ["rock", "'n", "'", "roll"]),
         ("\u6771\u4eac\u306e\u5929\u6c17", ["\u6771", "\u4eac", "\u306e", "\u5929", "\u6c17"]),
         ("\ufb01le", ["file"]),  # NFKC expands the ligature

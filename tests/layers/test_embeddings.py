@@ -36,14 +36,19 @@ def test_gradients_reach_the_query_table_and_the_centroids(variant):
     layer = make(variant)
     with tf.GradientTape() as tape:
         loss = tf.reduce_sum(tf.square(layer(IDS, training=True) - 1.0)) + tf.add_n(layer.losses or [0.0])
-    grads = dict(zip([w.name.split("/")[-1] for w in layer.trainable_weights], tape.gradient(loss, layer.trainable_weights), strict=True))
+    grads = dict(
+        zip(
+            [w.name.split("/")[-1] for w in layer.trainable_weights],
+            tape.gradient(loss, layer.trainable_weights),
+            strict=True,
+        )
+    )
     assert float(tf.norm(tf.convert_to_tensor(grads["query:0"]))) > 0
     assert float(tf.norm(grads["keys:0"])) > 0
     if variant == "sx":
         assert float(tf.norm(grads["values:0"])) > 0
     else:
         assert len(layer.losses) == 2  # centroid and commitment losses
-
 
 
 def test_validation_and_sizes():

@@ -5,7 +5,9 @@ from tflnlu.models.config import ModelConfig
 from tflnlu.models.joint import EMBEDDING_LAYER, build_model, component_sizes
 from tflnlu.tf import tf
 
-CONFIG = ModelConfig(vocab_size=30, num_intents=5, num_tags=7, num_domains=3, max_len=8, embed_dim=16, dpq_d=4)
+CONFIG = ModelConfig(
+    vocab_size=30, num_intents=5, num_tags=7, num_domains=3, max_len=8, embed_dim=16, dpq_d=4
+)
 
 
 def test_outputs_have_the_expected_shapes():

@@ -14,7 +14,9 @@ SMALL_MODEL = {"embed_dim": 16, "dpq_d": 4, "dpq_k": 4, "width": 8, "max_len": 1
 def weights_of(path):
     with h5py.File(path, "r") as f:
         arrays = []
-        f.visititems(lambda name, obj: arrays.append((name, obj[()])) if isinstance(obj, h5py.Dataset) else None)
+        f.visititems(
+            lambda name, obj: arrays.append((name, obj[()])) if isinstance(obj, h5py.Dataset) else None
+        )
     return arrays
 
 
@@ -26,7 +28,16 @@ def test_writes_a_complete_run_directory(tiny_massive, tmp_path):
     splits = read_splits(tiny_massive, "massive").splits
     result = train(splits, tmp_path / "run", SMALL_MODEL, TrainConfig(epochs=3), log=quiet)
     out = tmp_path / "run"
-    for name in ("config.json", "vocab.txt", "intents.txt", "tags.txt", "domains.txt", "weights.h5", "metrics.json", "history.json"):
+    for name in (
+        "config.json",
+        "vocab.txt",
+        "intents.txt",
+        "tags.txt",
+        "domains.txt",
+        "weights.h5",
+        "metrics.json",
+        "history.json",
+    ):
         assert (out / name).is_file(), name
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["splits"]) == {"train", "dev", "test"}
@@ -80,6 +91,12 @@ def test_resume_continues_after_an_interruption(tiny_massive, tmp_path):
 def test_early_stopping(tiny_massive, tmp_path):
     splits = read_splits(tiny_massive, "massive").splits
     lines = []
-    result = train(splits, tmp_path / "run", SMALL_MODEL, TrainConfig(epochs=50, patience=2, learning_rate=1e-6), log=lines.append)
+    result = train(
+        splits,
+        tmp_path / "run",
+        SMALL_MODEL,
+        TrainConfig(epochs=50, patience=2, learning_rate=1e-6),
+        log=lines.append,
+    )
     assert result["epochs_run"] < 50
     assert any(line.startswith("early stop") for line in lines)

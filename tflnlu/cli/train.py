@@ -22,11 +22,17 @@ from tflnlu.train.trainer import RunDirectoryError, TrainConfig, train
 DEFAULT_OUT = "runs/default"
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("data", None, "Data set: a directory (one file per split) or a file. "
-                    "Omit to train on the built-in Home Assistant intents.")
+flags.DEFINE_string(
+    "data",
+    None,
+    "Data set: a directory (one file per split) or a file. "
+    "Omit to train on the built-in Home Assistant intents.",
+)
 flags.DEFINE_enum("format", "massive", FORMATS, "Format of --data.")
 flags.DEFINE_list("languages", ["en"], "Languages of the built-in data set (used without --data).")
-flags.DEFINE_enum("clinc_oos", "label", ["label", "drop"], "CLINC150 out-of-scope: its own intent, or left out.")
+flags.DEFINE_enum(
+    "clinc_oos", "label", ["label", "drop"], "CLINC150 out-of-scope: its own intent, or left out."
+)
 flags.DEFINE_bool("skip_bad_rows", False, "Skip malformed rows (and report how many) instead of failing.")
 flags.DEFINE_string("out", DEFAULT_OUT, "Run directory to write.")
 flags.DEFINE_bool("resume", False, "Continue an interrupted run in --out from its last finished epoch.")
@@ -41,22 +47,49 @@ flags.DEFINE_integer("width", ModelConfig.width, "Encoder channels.", lower_boun
 flags.DEFINE_list("dilations", [str(d) for d in ModelConfig.dilations], "Dilation of each encoder block.")
 flags.DEFINE_integer("kernel", ModelConfig.kernel, "Token window of each encoder block.", lower_bound=1)
 flags.DEFINE_float("dropout", ModelConfig.dropout, "Dropout rate.", lower_bound=0.0, upper_bound=0.95)
-flags.DEFINE_integer("max_len", ModelConfig.max_len, "Tokens per utterance (longer ones are cut).", lower_bound=1)
+flags.DEFINE_integer(
+    "max_len", ModelConfig.max_len, "Tokens per utterance (longer ones are cut).", lower_bound=1
+)
 flags.DEFINE_integer("epochs", TrainConfig.epochs, "Maximum epochs.", lower_bound=1)
 flags.DEFINE_integer("batch_size", TrainConfig.batch_size, "Batch size.", lower_bound=1)
 flags.DEFINE_float("learning_rate", TrainConfig.learning_rate, "Adam learning rate.", lower_bound=0.0)
-flags.DEFINE_integer("patience", TrainConfig.patience, "Stop after this many epochs without dev gain.", lower_bound=1)
+flags.DEFINE_integer(
+    "patience", TrainConfig.patience, "Stop after this many epochs without dev gain.", lower_bound=1
+)
 flags.DEFINE_integer("seed", TrainConfig.seed, "Random seed.")
 flags.DEFINE_integer("min_count", TrainConfig.min_count, "Minimum count of a vocabulary word.", lower_bound=1)
 flags.DEFINE_integer("max_vocab", None, "Maximum vocabulary size, special tokens included.", lower_bound=3)
-flags.DEFINE_float("unk_rate", TrainConfig.unk_rate, "Training tokens replaced by <unk>.", lower_bound=0.0, upper_bound=0.9)
+flags.DEFINE_float(
+    "unk_rate", TrainConfig.unk_rate, "Training tokens replaced by <unk>.", lower_bound=0.0, upper_bound=0.9
+)
 
-_MODEL_FLAGS = ("max_len", "embedding", "embed_dim", "dpq_k", "dpq_d", "dpq_variant", "dpq_shared",
-                "width", "kernel", "dropout")  # fmt: skip
-_TRAIN_FLAGS = ("epochs", "batch_size", "learning_rate", "patience", "seed", "min_count", "max_vocab", "unk_rate")
+_MODEL_FLAGS = (
+    "max_len",
+    "embedding",
+    "embed_dim",
+    "dpq_k",
+    "dpq_d",
+    "dpq_variant",
+    "dpq_shared",
+    "width",
+    "kernel",
+    "dropout",
+)
+_TRAIN_FLAGS = (
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "patience",
+    "seed",
+    "min_count",
+    "max_vocab",
+    "unk_rate",
+)
 
 
-def load_data(data: str | None, fmt: str, languages: list[str], clinc_oos: str, skip_bad_rows: bool, log=print):
+def load_data(
+    data: str | None, fmt: str, languages: list[str], clinc_oos: str, skip_bad_rows: bool, log=print
+):
     """Splits and a description of where they came from (stored in the run's config)."""
     if data is None:
         from tflnlu.data.builtin import BUILTIN_NAME, load_builtin
@@ -100,7 +133,9 @@ def format_metrics(result: dict) -> str:
     lines = [f"{'split':<6} {'intent acc':>10} {'slot F1':>8} {'exact':>7} {'n':>6}"]
     for name, m in result["splits"].items():
         slot = "n/a" if m["slot_f1"] is None else f"{m['slot_f1']:.4f}"
-        lines.append(f"{name:<6} {m['intent_accuracy']:>10.4f} {slot:>8} {m['exact_match']:>7.4f} {m['examples']:>6}")
+        lines.append(
+            f"{name:<6} {m['intent_accuracy']:>10.4f} {slot:>8} {m['exact_match']:>7.4f} {m['examples']:>6}"
+        )
     sizes = result["sizes"]
     lines.append(
         f"embedding {sizes['embedding']['bytes']:,} bytes, rest {sizes['rest']['parameters']:,} parameters "
@@ -119,9 +154,17 @@ def main(argv: list[str]) -> int:
         raise app.UsageError(f"--dilations must be integers, got {FLAGS.dilations}") from None
     try:
         run(
-            FLAGS.data, FLAGS.format, FLAGS.out, FLAGS.languages, FLAGS.clinc_oos, FLAGS.skip_bad_rows,
-            FLAGS.resume, FLAGS.overwrite, model_options, {name: getattr(FLAGS, name) for name in _TRAIN_FLAGS},
-        )  # fmt: skip
+            FLAGS.data,
+            FLAGS.format,
+            FLAGS.out,
+            FLAGS.languages,
+            FLAGS.clinc_oos,
+            FLAGS.skip_bad_rows,
+            FLAGS.resume,
+            FLAGS.overwrite,
+            model_options,
+            {name: getattr(FLAGS, name) for name in _TRAIN_FLAGS},
+        )
     except (DataError, RunDirectoryError, ValueError, FileNotFoundError) as e:
         print(f"tflnlu-train: error: {e}", file=sys.stderr)
         return 2

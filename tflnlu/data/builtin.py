@@ -17,6 +17,18 @@ import random
 from functools import cache
 from pathlib import Path
 
+import home_assistant_intents
+from hassil.expression import (
+    Alternative,
+    Expression,
+    ListReference,
+    Permutation,
+    RuleReference,
+    Sequence,
+    TextChunk,
+)
+from hassil.intents import Intents, RangeSlotList, TextSlotList
+
 from tflnlu.data.example import Example, Piece, example_from_pieces
 from tflnlu.data.readers import stable_fraction
 
@@ -24,59 +36,50 @@ BUILTIN_NAME = "home-assistant-intents"
 TEST_PERCENT = 15
 DEV_PERCENT = 10
 _VALUES_DIR = Path(__file__).parent / "builtin_values"
-_GENERIC_WILDCARD = "generic"  # values for a wildcard list with no file of its own
+_FALLBACK_VALUES = "search_query"  # values for a wildcard list with no file of its own
 
 
 @cache
 def _shipped_values(list_name: str) -> tuple[str, ...]:
     path = _VALUES_DIR / f"{list_name}.txt"
     if not path.is_file():
-        path = _VALUES_DIR / "search_query.txt"
+        path = _VALUES_DIR / f"{_FALLBACK_VALUES}.txt"
     return tuple(line for line in path.read_text(encoding="utf-8").splitlines() if line)
 
 
 class _Expander:
     """Random walks over one language's parsed templates, producing slot-annotated pieces."""
 
-    def __init__(self, intents, rng: random.Random):
-        from hassil.expression import Alternative, ListReference, Permutation, RuleReference, Sequence, TextChunk
-        from hassil.intents import RangeSlotList, TextSlotList, WildcardSlotList
-
-        self._types = {
-            "text": TextChunk, "alt": Alternative, "perm": Permutation, "seq": Sequence,
-            "rule": RuleReference, "list": ListReference,
-            "range": RangeSlotList, "values": TextSlotList, "wildcard": WildcardSlotList,
-        }  # fmt: skip
+    def __init__(self, intents: Intents, rng: random.Random):
         self.intents, self.rng = intents, rng
 
-    def sample(self, expression, data) -> list[Piece]:
+    def sample(self, expression: Expression, data) -> list[Piece]:
         pieces: list[Piece] = []
         self._walk(expression, data, pieces, slot=None)
         return pieces
 
-    def _walk(self, expr, data, pieces: list[Piece], slot: str | None) -> None:
-        t = self._types
-        if isinstance(expr, t["text"]):
+    def _walk(self, expr: Expression, data, pieces: list[Piece], slot: str | None) -> None:
+        if isinstance(expr, TextChunk):
             pieces.append((expr.text, slot))
-        elif isinstance(expr, t["alt"]):
+        elif isinstance(expr, Alternative):
             self._walk(self.rng.choice(expr.items), data, pieces, slot)
-        elif isinstance(expr, t["perm"]):
+        elif isinstance(expr, Permutation):
             items = list(expr.items)
             self.rng.shuffle(items)
             for item in items:
                 self._walk(item, data, pieces, slot)
-        elif isinstance(expr, t["seq"]):
+        elif isinstance(expr, Sequence):
             for item in expr.items:
                 self._walk(item, data, pieces, slot)
-        elif isinstance(expr, t["rule"]):
+        elif isinstance(expr, RuleReference):
             rule = data.expansion_rules.get(expr.rule_name) or self.intents.expansion_rules[expr.rule_name]
             self._walk(rule.expression, data, pieces, slot)
-        elif isinstance(expr, t["list"]):
+        elif isinstance(expr, ListReference):
             self._walk_list(expr, data, pieces, slot)
         else:
             raise TypeError(f"unexpected template expression {type(expr).__name__}")
 
-    def _walk_list(self, ref, data, pieces: list[Piece], outer_slot: str | None) -> None:
+    def _walk_list(self, ref: ListReference, data, pieces: list[Piece], outer_slot: str | None) -> None:
         slot = outer_slot or ref.slot_name
         inline = ref.get_inline_range()
         if inline is not None:
@@ -84,14 +87,13 @@ class _Expander:
             pieces.append((str(self.rng.randrange(start, stop + 1, step)), slot))
             return
         slot_list = data.slot_lists.get(ref.list_name) or self.intents.slot_lists.get(ref.list_name)
-        t = self._types
-        if isinstance(slot_list, t["values"]):
+        if isinstance(slot_list, TextSlotList):
             value = self.rng.choice(slot_list.values)
             inner: list[Piece] = []
             self._walk(value.text_in, data, inner, slot)
             text = "".join(text for text, _ in inner).strip()
             pieces.append((text, slot) if text else (" ", None))
-        elif isinstance(slot_list, t["range"]):
+        elif isinstance(slot_list, RangeSlotList):
             number = self.rng.choice(list(slot_list.get_numbers()))
             pieces.append((f"{number:g}", slot))
         else:  # a wildcard, or a list Home Assistant fills from the user's devices
@@ -109,13 +111,12 @@ def load_builtin(
     languages: tuple[str, ...] = ("en",), samples_per_template: int = 6, seed: int = 0
 ) -> dict[str, list[Example]]:
     """train/dev/test examples from Home Assistant's intents for the given languages."""
-    import home_assistant_intents
-    from hassil.intents import Intents
-
     available = set(home_assistant_intents.get_languages())
     unknown = [lang for lang in languages if lang not in available]
     if unknown:
-        raise ValueError(f"no Home Assistant intents for {unknown}; available: {', '.join(sorted(available))}")
+        raise ValueError(
+            f"no Home Assistant intents for {unknown}; available: {', '.join(sorted(available))}"
+        )
     splits: dict[str, list[Example]] = {"train": [], "dev": [], "test": []}
     for language in languages:
         intents = Intents.from_dict(home_assistant_intents.get_intents(language))

@@ -57,7 +57,7 @@ def example_from_pieces(pieces: Sequence[Piece], intent: str, domain: str | None
                 begun.add(index)
                 break
         tags.append(tag)
-    for index, (start, end, slot) in enumerate(ranges):
+    for index, (_, _, slot) in enumerate(ranges):
         if slot is not None and index not in begun:
             raise ValueError(f"slot {slot!r} covers no token")
     text = "".join(text for text, _ in pieces)

@@ -311,13 +311,17 @@ def read_splits(path: Path, fmt: str, skip_bad: bool = False, clinc_oos: str = "
 def _partition_split(partition: str, file: Path) -> str:
     if partition in ("train", "dev", "test"):
         return partition
-    raise DataError(str(file), None, f"a single-file data set needs a partition field train/dev/test, got {partition!r}")
+    raise DataError(
+        str(file), None, f"a single-file data set needs a partition field train/dev/test, got {partition!r}"
+    )
 
 
 def _complete_splits(report: ReadReport, path: Path) -> ReadReport:
     for split in ("train", "test"):
         if not report.splits.get(split):
-            raise DataError(str(path), None, f"no {split} examples found (expected a {split} file or partition)")
+            raise DataError(
+                str(path), None, f"no {split} examples found (expected a {split} file or partition)"
+            )
     if not report.splits.get("dev"):
         report.splits["train"], report.splits["dev"] = carve_dev(report.splits["train"])
     return report

@@ -100,6 +100,7 @@ class DPQEmbedding(keras.layers.Layer):
             shape=(self.vocab_size, self.dim),
             initializer=keras.initializers.RandomNormal(stddev=self.dim**-0.5),
         )
+
         def centroid_init():
             return keras.initializers.RandomNormal(stddev=self.dim**-0.5)
 
@@ -187,7 +188,9 @@ class DPQEmbedding(keras.layers.Layer):
         }
 
 
-def dpq_storage_bytes(vocab_size: int, num_groups: int, num_codes: int, dim: int, codebook_bytes_per_value: int = FLOAT_BYTES) -> int:
+def dpq_storage_bytes(
+    vocab_size: int, num_groups: int, num_codes: int, dim: int, codebook_bytes_per_value: int = FLOAT_BYTES
+) -> int:
     codes = math.ceil(vocab_size * num_groups * code_bits(num_codes) / 8)
     return codes + num_codes * dim * codebook_bytes_per_value
 

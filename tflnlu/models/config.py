@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 EMBEDDINGS = ("full", "dpq")
 DPQ_VARIANTS = ("sx", "vq")
+POOLINGS = ("max", "max_mean")
 MAX_CODES = 256  # codes are stored in at most 8 bits
 
 
@@ -37,6 +38,8 @@ class ModelConfig:
     kernel: int = 3
     dropout: float = 0.25
     slot_context: bool = True  # add the pooled utterance vector to every token before the slot head
+    separable: bool = True  # depthwise (1 x kernel) + 1x1 conv blocks; False: full (1 x kernel) convs
+    pooling: str = "max_mean"  # intent features: "max" or "max_mean" (both, concatenated)
 
     def __post_init__(self):
         if self.embedding not in EMBEDDINGS:
@@ -46,6 +49,8 @@ class ModelConfig:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.embedding == "dpq":
             validate_dpq(self.embed_dim, self.dpq_k, self.dpq_d, self.dpq_variant)
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 

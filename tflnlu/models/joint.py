@@ -54,10 +54,16 @@ def build_model(config: ModelConfig, embedding: keras.layers.Layer | None = None
     x = keras.layers.Dropout(config.dropout, name="embedding_dropout")(x)
     x = keras.layers.Conv2D(config.width, 1, activation="relu", name="project")(x)
     for i, dilation in enumerate(config.dilations):
-        y = keras.layers.DepthwiseConv2D(
-            (1, config.kernel), dilation_rate=(1, dilation), padding="same", name=f"block{i}_mix_tokens"
-        )(x)
-        y = keras.layers.Conv2D(config.width, 1, activation="relu", name=f"block{i}_mix_channels")(y)
+        if config.separable:
+            y = keras.layers.DepthwiseConv2D(
+                (1, config.kernel), dilation_rate=(1, dilation), padding="same", name=f"block{i}_mix_tokens"
+            )(x)
+            y = keras.layers.Conv2D(config.width, 1, activation="relu", name=f"block{i}_mix_channels")(y)
+        else:
+            y = keras.layers.Conv2D(
+                config.width, (1, config.kernel), dilation_rate=(1, dilation), padding="same",
+                activation="relu", name=f"block{i}_conv",
+            )(x)  # fmt: skip
         y = keras.layers.Dropout(config.dropout, name=f"block{i}_dropout")(y)
         x = keras.layers.Add(name=f"block{i}_residual")([x, y])
 
@@ -65,6 +71,9 @@ def build_model(config: ModelConfig, embedding: keras.layers.Layer | None = None
     features = keras.layers.ReLU(name="pool_relu")(x)
     masked = keras.layers.Multiply(name="mask_padding")([features, mask])
     pooled = keras.layers.GlobalMaxPooling2D(name="max_pool")(masked)
+    if config.pooling == "max_mean":  # the mean is over the fixed window: masked sum / max_len
+        mean = keras.layers.GlobalAveragePooling2D(name="mean_pool")(masked)
+        pooled = keras.layers.Concatenate(name="pools")([pooled, mean])
     pooled = keras.layers.Dropout(config.dropout, name="pool_dropout")(pooled)
 
     if config.slot_context:  # what the whole utterance is about helps choose each slot type

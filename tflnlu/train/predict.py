@@ -8,10 +8,11 @@ import numpy as np
 
 from tflnlu.data.example import Example
 from tflnlu.data.vocab import OUTSIDE_TAG
+from tflnlu.models.decoding import log_softmax, viterbi_bio
 from tflnlu.models.joint import INTENT_OUTPUT, SLOTS_OUTPUT
+from tflnlu.tf import keras, tf
 from tflnlu.train.encode import LabelSet
 from tflnlu.train.metrics import nlu_metrics
-from tflnlu.tf import keras, tf
 
 # ids [N, T] int32 -> (intent logits [N, I], slot logits [N, T, S])
 Predictor = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -36,12 +37,16 @@ def keras_predictor(model: keras.Model, batch_size: int = 256) -> Predictor:
 def decode(
     intent_logits: np.ndarray, slot_logits: np.ndarray, lengths: Sequence[int], labels: LabelSet
 ) -> tuple[list[str], list[list[str]]]:
-    """Argmax per head; tokens cut off by max_len are tagged 'O'."""
+    """Intent by argmax; tags by constrained BIO Viterbi over the real tokens.
+
+    Tokens cut off by max_len are tagged 'O'.
+    """
     intents = [labels.intents[i] for i in intent_logits.argmax(-1)]
     max_len = slot_logits.shape[1]
-    tag_ids = slot_logits.argmax(-1)
+    log_probs = log_softmax(slot_logits.astype(np.float64))
     tags = [
-        [labels.tags[t] for t in tag_ids[row, : min(n, max_len)]] + [OUTSIDE_TAG] * max(0, n - max_len)
+        [labels.tags[t] for t in viterbi_bio(log_probs[row, : min(n, max_len)], labels.tags)]
+        + [OUTSIDE_TAG] * max(0, n - max_len)
         for row, n in enumerate(lengths)
     ]
     return intents, tags

@@ -1,12 +1,12 @@
 """The run directory `tflnlu-train` writes and `tflnlu-export` reads.
 
-    config.json       model, training and data settings, tokenizer version, tflnlu version
-    vocab.txt         token of id i on line i
-    intents.txt, tags.txt, domains.txt   label lists, index i on line i
-    weights.h5        the best weights (by dev score)
-    metrics.json      per split: intent accuracy, slot F1, exact match; sizes; timing
-    history.json      per epoch: loss, dev metrics, seconds
-    checkpoint/       the resumable training state (last finished epoch)
+config.json       model, training and data settings, tokenizer version, tflnlu version
+vocab.txt         token of id i on line i
+intents.txt, tags.txt, domains.txt   label lists, index i on line i
+weights.h5        the best weights (by dev score)
+metrics.json      per split: intent accuracy, slot F1, exact match; sizes; timing
+history.json      per epoch: loss, dev metrics, seconds
+checkpoint/       the resumable training state (last finished epoch)
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from pathlib import Path
 from tflnlu.data.vocab import Vocabulary
 from tflnlu.models.config import ModelConfig
 from tflnlu.models.joint import build_model
-from tflnlu.train.encode import LabelSet
 from tflnlu.tf import keras
+from tflnlu.train.encode import LabelSet
 
 CONFIG = "config.json"
 VOCAB = "vocab.txt"
@@ -64,4 +64,6 @@ def load_run(directory: Path) -> Run:
     model_config = ModelConfig.from_dict(config["model"])
     model = build_model(model_config)
     model.load_weights(str(directory / WEIGHTS))
-    return Run(directory, config, model_config, Vocabulary.load(directory / VOCAB), LabelSet.load(directory), model)
+    return Run(
+        directory, config, model_config, Vocabulary.load(directory / VOCAB), LabelSet.load(directory), model
+    )

@@ -26,11 +26,11 @@ from tflnlu.data.vocab import UNK_ID, Vocabulary
 from tflnlu.io import write_json_atomic
 from tflnlu.models.config import ModelConfig
 from tflnlu.models.joint import DOMAIN_OUTPUT, INTENT_OUTPUT, SLOTS_OUTPUT, build_model, component_sizes
+from tflnlu.tf import keras, tf
 from tflnlu.train import run_dir
 from tflnlu.train.encode import EncodedSplit, LabelSet, encode
 from tflnlu.train.metrics import dev_score
 from tflnlu.train.predict import evaluate, keras_predictor
-from tflnlu.tf import keras, tf
 
 Log = Callable[[str], None]
 
@@ -44,11 +44,12 @@ class TrainConfig:
     seed: int = 0
     min_count: int = 1
     max_vocab: int | None = None
-    slot_loss_weight: float = 1.0
+    slot_loss_weight: float = 3.0
     domain_loss_weight: float = 0.5
     # Probability of replacing a training token by <unk>: teaches the model what to do
     # with words it never saw (names, places), which are the heart of most slots.
     unk_rate: float = 0.1
+    label_smoothing: float = 0.1  # on the intent head
 
     def __post_init__(self):
         if self.epochs < 1 or self.batch_size < 1 or self.patience < 1 or self.min_count < 1:
@@ -73,7 +74,9 @@ def _prepare_directory(out: Path, config: dict, resume: bool, overwrite: bool) -
         return json.loads(state_file.read_text(encoding="utf-8"))
     if out.exists() and any(out.iterdir()):
         if not overwrite and not resume:
-            raise RunDirectoryError(f"{out} exists and is not empty: pass --resume to continue it or --overwrite")
+            raise RunDirectoryError(
+                f"{out} exists and is not empty: pass --resume to continue it or --overwrite"
+            )
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     return None
@@ -101,12 +104,16 @@ class _Checkpointer:
 
 def _make_train_step(model: keras.Model, optimizer, config: TrainConfig, has_domains: bool):
     sparse_ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="none")
+    intent_ce = keras.losses.CategoricalCrossentropy(
+        from_logits=True, label_smoothing=config.label_smoothing, reduction="none"
+    )
+    num_intents = model.output[INTENT_OUTPUT].shape[-1]
 
     @tf.function(reduce_retracing=True)
     def step(ids, intents, tags, domains, token_mask):
         with tf.GradientTape() as tape:
             out = model(ids, training=True)
-            intent_loss = tf.reduce_mean(sparse_ce(intents, out[INTENT_OUTPUT]))
+            intent_loss = tf.reduce_mean(intent_ce(tf.one_hot(intents, num_intents), out[INTENT_OUTPUT]))
             token_losses = sparse_ce(tags, out[SLOTS_OUTPUT]) * token_mask
             slot_loss = tf.reduce_sum(token_losses) / tf.maximum(tf.reduce_sum(token_mask), 1.0)
             loss = intent_loss + config.slot_loss_weight * slot_loss
@@ -172,7 +179,9 @@ def train(
         write_json_atomic(out / run_dir.CONFIG, full_config)
 
     keras.utils.set_random_seed(config.seed)
-    encoded = {name: encode(examples, vocab, labels, model_config.max_len) for name, examples in splits.items()}
+    encoded = {
+        name: encode(examples, vocab, labels, model_config.max_len) for name, examples in splits.items()
+    }
     model = build_model(model_config)
     optimizer = keras.optimizers.Adam(config.learning_rate)
     optimizer.build(model.trainable_variables)
@@ -232,7 +241,13 @@ def _fit(model, optimizer, checkpointer, state, encoded, splits, labels, config,
             state.update(best_score=score, best_epoch=epoch)
         state["epoch"] = epoch
         state["history"].append(
-            {"epoch": epoch, "loss": float(np.mean(losses)), "seconds": seconds, "dev": dev, "dev_score": score}
+            {
+                "epoch": epoch,
+                "loss": float(np.mean(losses)),
+                "seconds": seconds,
+                "dev": dev,
+                "dev_score": score,
+            }
         )
         checkpointer.save(state)
         slot = "n/a" if dev["slot_f1"] is None else f"{dev['slot_f1']:.4f}"

@@ -2,7 +2,6 @@ import itertools
 
 import numpy as np
 
-from tflnlu.data.example import bio_spans
 from tflnlu.models.decoding import allowed_transitions, log_softmax, viterbi_bio
 
 TAGS = ["O", "B-a", "I-a", "B-b", "I-b"]
@@ -28,7 +27,6 @@ def test_viterbi_is_the_best_valid_sequence_by_brute_force():
         valid = [seq for seq in itertools.product(range(len(TAGS)), repeat=4) if is_valid(seq)]
         brute = max(valid, key=lambda seq: sum(log_probs[t, s] for t, s in enumerate(seq)))
         assert tuple(viterbi_bio(log_probs, TAGS)) == brute
-        assert bio_spans([TAGS[i] for i in brute]) is not None
 
 
 def test_empty_utterance():

@@ -62,7 +62,7 @@ def test_same_seed_same_weights(tiny_massive, tmp_path):
 
 def test_resume_continues_after_an_interruption(tiny_massive, tmp_path):
     splits = read_splits(tiny_massive, "massive").splits
-    config = TrainConfig(epochs=4, patience=10)
+    config = TrainConfig(epochs=4, patience=10, weight_average=0.5)
 
     def interrupt_after_epoch_2(line):
         if line.startswith("epoch 2/"):

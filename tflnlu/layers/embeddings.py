@@ -135,12 +135,16 @@ class DPQEmbedding(keras.layers.Layer):
         return tf.reshape(codes, tf.concat([tf.shape(ids), [self.num_groups]], 0))
 
     def call(self, ids, training=None):
-        grouped = self._grouped_queries(ids)
+        # Work on the distinct ids of the batch only: most positions are padding or repeats,
+        # and batch-norm statistics then describe words, not how often a word (or PAD) occurs.
+        distinct, position = tf.unique(tf.reshape(ids, [-1]))
+        grouped = self._grouped_queries(distinct)
         scores = self._scores(grouped, training)
         codes = tf.argmax(scores, axis=-1, output_type=tf.int32)
         chosen = lookup_codebook(self.values, codes)  # [N, D, s]
         if training:
             chosen = self._straight_through(grouped, scores, codes, chosen)
+        chosen = tf.gather(chosen, position)
         return tf.reshape(chosen, tf.concat([tf.shape(ids), [self.dim]], 0))
 
     def _straight_through(self, grouped, scores, codes, chosen):

@@ -20,6 +20,7 @@ INTENT_OUTPUT = "intent"
 SLOTS_OUTPUT = "slots"
 DOMAIN_OUTPUT = "domain"
 EMBEDDING_LAYER = "embedding"
+ENCODER = "encoder"
 
 
 class PaddingMask(keras.layers.Layer):
@@ -46,28 +47,28 @@ def make_embedding(config: ModelConfig) -> keras.layers.Layer:
 def build_model(config: ModelConfig, embedding: keras.layers.Layer | None = None) -> keras.Model:
     """A functional Keras model: int32 ids [batch, max_len] -> logits per head.
 
-    `embedding` replaces the configured one (the export uses a CodebookLookup here).
+    Two parts: the embedding (with the padding mask) and the `encoder` sub-model, which takes
+    float embeddings and the mask. The split is what quantization-aware training needs: tfmot
+    quantizes the encoder's inputs, while the embedding quantizes itself. `embedding`
+    replaces the configured one (the export puts a CodebookLookup here).
     """
     ids = keras.Input(shape=(config.max_len,), dtype=tf.int32, name=INPUT_NAME)
     embedded = (embedding or make_embedding(config))(ids)
+    mask = PaddingMask(name="padding_mask")(ids)
+    outputs = build_encoder(config)([embedded, mask])
+    return keras.Model(ids, outputs, name="joint_nlu")
+
+
+def build_encoder(config: ModelConfig) -> keras.Model:
+    """Embeddings [batch, T, d] and mask [batch, 1, T, 1] -> {intent, slots[, domain]} logits."""
+    embedded = keras.Input(shape=(config.max_len, config.embed_dim), name="embedded")
+    mask = keras.Input(shape=(1, config.max_len, 1), name="mask")
     x = keras.layers.Reshape((1, config.max_len, config.embed_dim), name="to_image")(embedded)
     x = keras.layers.Dropout(config.dropout, name="embedding_dropout")(x)
     x = keras.layers.Conv2D(config.width, 1, activation="relu", name="project")(x)
     for i, dilation in enumerate(config.dilations):
-        if config.separable:
-            y = keras.layers.DepthwiseConv2D(
-                (1, config.kernel), dilation_rate=(1, dilation), padding="same", name=f"block{i}_mix_tokens"
-            )(x)
-            y = keras.layers.Conv2D(config.width, 1, activation="relu", name=f"block{i}_mix_channels")(y)
-        else:
-            y = keras.layers.Conv2D(
-                config.width, (1, config.kernel), dilation_rate=(1, dilation), padding="same",
-                activation="relu", name=f"block{i}_conv",
-            )(x)  # fmt: skip
-        y = keras.layers.Dropout(config.dropout, name=f"block{i}_dropout")(y)
-        x = keras.layers.Add(name=f"block{i}_residual")([x, y])
+        x = _encoder_block(x, config, i, dilation)
 
-    mask = PaddingMask(name="padding_mask")(ids)
     features = keras.layers.ReLU(name="pool_relu")(x)
     masked = keras.layers.Multiply(name="mask_padding")([features, mask])
     pooled = keras.layers.GlobalMaxPooling2D(name="max_pool")(masked)
@@ -89,7 +90,30 @@ def build_model(config: ModelConfig, embedding: keras.layers.Layer | None = None
     }
     if config.num_domains:
         outputs[DOMAIN_OUTPUT] = keras.layers.Dense(config.num_domains, name=DOMAIN_OUTPUT)(pooled)
-    return keras.Model(ids, outputs, name="joint_nlu")
+    return keras.Model([embedded, mask], outputs, name=ENCODER)
+
+
+def _encoder_block(x, config: ModelConfig, index: int, dilation: int):
+    """Mix neighbouring tokens (dilated), mix channels, add back: one residual block."""
+    if config.separable:
+        y = keras.layers.DepthwiseConv2D(
+            (1, config.kernel),
+            dilation_rate=(1, dilation),
+            padding="same",
+            name=f"block{index}_mix_tokens",
+        )(x)
+        y = keras.layers.Conv2D(config.width, 1, activation="relu", name=f"block{index}_mix_channels")(y)
+    else:
+        y = keras.layers.Conv2D(
+            config.width,
+            (1, config.kernel),
+            dilation_rate=(1, dilation),
+            padding="same",
+            activation="relu",
+            name=f"block{index}_conv",
+        )(x)
+    y = keras.layers.Dropout(config.dropout, name=f"block{index}_dropout")(y)
+    return keras.layers.Add(name=f"block{index}_residual")([x, y])
 
 
 def component_sizes(model: keras.Model) -> dict[str, dict[str, int]]:

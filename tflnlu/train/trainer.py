@@ -53,7 +53,7 @@ class TrainConfig:
     label_smoothing: float = 0.1  # on the intent head
     # Evaluate and keep an exponential moving average of the weights (0 = off): a cheap
     # ensemble over the last ~1/(1-decay) steps, steadier than the raw weights on small data.
-    weight_average: float = 0.0
+    weight_average: float = 0.999
 
     def __post_init__(self):
         if self.epochs < 1 or self.batch_size < 1 or self.patience < 1 or self.min_count < 1:

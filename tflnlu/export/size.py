@@ -1,0 +1,72 @@
+"""Size report and budget check of an exported .tflite, from the flatbuffer itself.
+
+Constant tensors are grouped into components by the Keras layer that made them (the
+converter keeps layer names in tensor names): embedding codes, codebook (or the whole
+table), encoder, heads; `overhead` is everything else in the file (graph, metadata, padding).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tflnlu.export.flatbuffer import ModelInfo, read_model_file
+
+HEAD_LAYERS = ("intent", "domain", "slot_logits", "slot_context")
+EMBEDDING_PARTS = {"codes": "embedding codes", "codebook": "embedding codebook", "nibbles": "embedding codes"}
+
+
+class BudgetExceeded(RuntimeError):
+    pass
+
+
+def component_of(tensor_name: str) -> str:
+    parts = tensor_name.split(";")[0].split("/")
+    if "embedding" in parts:
+        for key, component in EMBEDDING_PARTS.items():
+            if any(key in part for part in parts):
+                return component
+        return "embedding table"
+    if any(part in HEAD_LAYERS for part in parts):
+        return "heads"
+    if len(parts) > 1:
+        return "encoder"
+    return "other constants"
+
+
+def size_report(info: ModelInfo) -> dict:
+    components: dict[str, int] = {}
+    for tensor in info.tensors:
+        if tensor.constant_bytes:
+            key = component_of(tensor.name)
+            components[key] = components.get(key, 0) + tensor.constant_bytes
+    components["overhead"] = info.file_bytes - info.constant_bytes
+    return {
+        "file_bytes": info.file_bytes,
+        "components": dict(sorted(components.items(), key=lambda kv: -kv[1])),
+        "operators": dict(info.operators),
+    }
+
+
+def format_report(report: dict) -> str:
+    lines = [f"{report['file_bytes']:>10,} bytes  whole file"]
+    for name, size in report["components"].items():
+        share = 100 * size / report["file_bytes"] if report["file_bytes"] else 0
+        lines.append(f"{size:>10,} bytes  {name} ({share:.1f}%)")
+    return "\n".join(lines)
+
+
+def check_budget(report: dict, max_bytes: int | None, source: str = "model") -> None:
+    """Raise BudgetExceeded naming the budget, the size and the largest components."""
+    if max_bytes is None or report["file_bytes"] <= max_bytes:
+        return
+    largest = ", ".join(f"{name} {size:,} B" for name, size in list(report["components"].items())[:3])
+    raise BudgetExceeded(
+        f"{source} is {report['file_bytes']:,} bytes, over the budget of {max_bytes:,} bytes by "
+        f"{report['file_bytes'] - max_bytes:,}; largest components: {largest}"
+    )
+
+
+def report_file(path: Path, max_bytes: int | None = None) -> dict:
+    report = size_report(read_model_file(path))
+    check_budget(report, max_bytes, str(path))
+    return report

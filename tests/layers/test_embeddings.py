@@ -1,7 +1,15 @@
 import numpy as np
 import pytest
 
-from tflnlu.layers.embeddings import CodebookLookup, DPQEmbedding, FullEmbedding, code_bits, dpq_storage_bytes
+from tflnlu.layers.embeddings import (
+    CodebookLookup,
+    DPQEmbedding,
+    FullEmbedding,
+    code_bits,
+    dpq_storage_bytes,
+    pack_codes,
+    unpack_table,
+)
 from tflnlu.tf import tf
 
 IDS = tf.constant(np.random.default_rng(0).integers(0, 50, size=(4, 9)), tf.int32)
@@ -61,3 +69,34 @@ def test_validation_and_sizes():
     assert FullEmbedding(100, 8).storage_bytes() == 3200
     lookup = CodebookLookup(np.zeros((5, 2), np.int32), np.ones((2, 4, 3), np.float32))
     assert lookup(tf.constant([[1, 2]])).shape == (1, 2, 6)
+
+
+@pytest.mark.parametrize("bits", [8, 4, 2])
+def test_packed_codes_round_trip(bits):
+    codes = np.random.default_rng(bits).integers(0, 2**bits, size=(11, 7))
+    packed = pack_codes(codes, bits)
+    assert packed.dtype == np.int8 and packed.shape == (11, -(-7 * bits // 8))
+    byte = packed.astype(np.int32) + 128
+    unpacked = byte if bits == 8 else unpack_table(bits)[byte].reshape(11, -1)[:, :7]
+    np.testing.assert_array_equal(unpacked, codes)
+
+
+@pytest.mark.parametrize("bits", [8, 4, 2])
+def test_every_code_storage_gives_the_training_forms_output_exactly(bits):
+    layer = make("sx", k=4)
+    np.testing.assert_array_equal(layer(IDS, training=False).numpy(), layer.to_lookup(bits)(IDS).numpy())
+
+
+def test_codes_that_do_not_fit_are_refused():
+    with pytest.raises(ValueError, match="do not fit"):
+        make("sx", k=8).to_lookup(2)
+    with pytest.raises(ValueError, match="bits"):
+        pack_codes(np.zeros((2, 2), np.int32), 3)
+
+
+def test_fake_quantized_codebook_stays_close():
+    layer = make("sx")
+    exact = layer.to_lookup()(IDS).numpy()
+    quantized = layer.to_lookup(quantize_codebook=True)(IDS).numpy()
+    step = (exact.max() - min(exact.min(), 0)) / 255
+    assert np.abs(exact - quantized).max() <= step

@@ -171,8 +171,11 @@ class DPQEmbedding(keras.layers.Layer):
         """The value codebook [D, K, d/D] the codes index."""
         return self.values.numpy()
 
-    def to_lookup(self, name: str | None = None) -> CodebookLookup:
-        return CodebookLookup(self.export_codes(), self.export_codebook(), name=name or self.name)
+    def to_lookup(self, code_storage_bits: int | None = None, **kwargs) -> CodebookLookup:
+        """The export form; codes stored in the fewest of 8/4/2 bits that hold K unless given."""
+        bits = code_storage_bits or min(b for b in CODE_STORAGE_BITS if self.num_codes <= 2**b)
+        kwargs.setdefault("name", self.name)
+        return CodebookLookup(self.export_codes(), self.export_codebook(), bits, **kwargs)
 
     def storage_bytes(self) -> int:
         """Deployed bytes: packed codes plus an fp32 codebook (the query table is dropped)."""
@@ -210,16 +213,63 @@ def lookup_codebook(codebook, codes):
     return tf.gather(flat, codes + offsets)
 
 
-class CodebookLookup(keras.layers.Layer):
-    """Export form of a DPQ embedding: constant codes [V, D] and a codebook [D, K, s]."""
+CODE_STORAGE_BITS = (8, 4, 2)  # how codes may be stored in an export, one code per 8/4/2 bits
+_CODE_BIAS = 128  # codes 0..255 are stored as int8 (code - 128): TFLite-Micro gathers int8 tables only
 
-    def __init__(self, codes, codebook, **kwargs):
+
+def pack_codes(codes: np.ndarray, bits: int) -> np.ndarray:
+    """[V, D] codes in [0, 2**bits) -> [V, ceil(D*bits/8)] int8 bytes (byte - 128).
+
+    Within a byte the first code takes the lowest bits. Padding codes are 0.
+    """
+    if bits not in CODE_STORAGE_BITS:
+        raise ValueError(f"codes are stored in {CODE_STORAGE_BITS} bits, not {bits}")
+    codes = np.asarray(codes, dtype=np.int64)
+    if codes.size and (codes.min() < 0 or codes.max() >= 2**bits):
+        raise ValueError(f"codes must be in [0, {2**bits}) to be stored in {bits} bits")
+    per_byte = 8 // bits
+    vocab, groups = codes.shape
+    padded = np.zeros((vocab, -(-groups // per_byte) * per_byte), np.int64)
+    padded[:, :groups] = codes
+    shifted = padded.reshape(vocab, -1, per_byte) << (bits * np.arange(per_byte))
+    return (shifted.sum(-1) - _CODE_BIAS).astype(np.int8)
+
+
+def unpack_table(bits: int) -> np.ndarray:
+    """[256, 8/bits] int8: the codes inside each byte value, lowest bits first (bits 4 or 2)."""
+    if bits not in (4, 2):
+        raise ValueError(f"only 4- and 2-bit codes are unpacked through a table, not {bits}-bit")
+    per_byte = 8 // bits
+    values = np.arange(256)[:, None] >> (bits * np.arange(per_byte))
+    return (values & (2**bits - 1)).astype(np.int8)
+
+
+class CodebookLookup(keras.layers.Layer):
+    """Export form of a DPQ embedding, written with the builtin ops it lowers to in TFLite.
+
+    Holds the codes, packed `code_storage_bits` bits each into int8 bytes, and the codebook
+    [D, K, s]. The lookup is GATHER (bytes of the ids) -> [GATHER (unpack table)] -> CAST ->
+    ADD (group offsets g*K, plus the int8 bias for 8-bit codes) -> GATHER (flat codebook)
+    -> RESHAPE: every op runs on stock LiteRT and TFLite-Micro (int8 tables only there).
+    With `quantize_codebook`, the codebook is fake-quantized to int8 over its own range,
+    which is what the int8 export stores, so training and evaluation see the same values.
+    """
+
+    def __init__(
+        self, codes, codebook, code_storage_bits: int = 8, quantize_codebook: bool = False, **kwargs
+    ):
         super().__init__(**kwargs)
-        self.codes = np.asarray(codes, dtype=np.int32)
+        codes = np.asarray(codes)
         self.codebook_init = np.asarray(codebook, dtype=np.float32)
-        self.vocab_size, self.num_groups = self.codes.shape
+        self.vocab_size, self.num_groups = codes.shape
         self.num_codes = self.codebook_init.shape[1]
         self.dim = self.num_groups * self.codebook_init.shape[2]
+        if self.num_codes > 2**code_storage_bits:
+            raise ValueError(f"K={self.num_codes} codes do not fit in {code_storage_bits} bits")
+        self.bits = code_storage_bits
+        self.packed = pack_codes(codes, code_storage_bits)
+        self.quantize_codebook = quantize_codebook
+        self.codebook_range = (float(self.codebook_init.min()), float(self.codebook_init.max()))
 
     def build(self, input_shape):
         self.codebook = self.add_weight(
@@ -229,9 +279,28 @@ class CodebookLookup(keras.layers.Layer):
         )
         super().build(input_shape)
 
+    def _codes(self, ids):
+        stored = tf.gather(tf.constant(self.packed, name="codes"), ids)
+        if self.bits == 8:
+            return tf.cast(stored, tf.int32), _CODE_BIAS
+        byte = tf.cast(stored, tf.int32) + _CODE_BIAS
+        unpacked = tf.gather(tf.constant(unpack_table(self.bits), name="nibbles"), byte)
+        codes = tf.reshape(unpacked, tf.concat([tf.shape(ids), [-1]], 0))
+        if codes.shape[-1] != self.num_groups:
+            codes = codes[..., : self.num_groups]
+        return tf.cast(codes, tf.int32), 0
+
     def call(self, ids):
-        codes = tf.gather(tf.constant(self.codes), ids)
-        chosen = lookup_codebook(self.codebook, codes)
+        codes, bias = self._codes(ids)
+        offsets = tf.constant(np.arange(self.num_groups, dtype=np.int32) * self.num_codes + bias)
+        codebook = self.codebook
+        if self.quantize_codebook:
+            low, high = self.codebook_range
+            codebook = tf.quantization.fake_quant_with_min_max_args(
+                codebook, min=min(low, 0.0), max=max(high, 0.0)
+            )
+        flat = tf.reshape(codebook, [self.num_groups * self.num_codes, -1])
+        chosen = tf.gather(flat, codes + offsets)
         return tf.reshape(chosen, tf.concat([tf.shape(ids), [self.dim]], 0))
 
     def storage_bytes(self) -> int:

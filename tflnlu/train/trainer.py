@@ -96,12 +96,17 @@ class _WeightAverage(tf.Module):
         self.decay = decay
         self.live = list(variables)
         self.averages = [tf.Variable(v, trainable=False) for v in self.live] if decay else []
+        self.updates = tf.Variable(0.0, trainable=False)
 
     def update(self) -> None:
+        """One step; early on the decay is lower, (1 + n) / (10 + n), so the average forgets the
+        random initial weights quickly (as tf.train.ExponentialMovingAverage's num_updates)."""
         if not self.decay:
             return
+        self.updates.assign_add(1.0)
+        decay = tf.minimum(self.decay, (1.0 + self.updates) / (10.0 + self.updates))
         for average, live in zip(self.averages, self.live, strict=True):
-            average.assign(self.decay * average + (1.0 - self.decay) * live)
+            average.assign(decay * average + (1.0 - decay) * live)
 
     @contextmanager
     def applied(self):

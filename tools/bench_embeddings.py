@@ -32,8 +32,8 @@ flags.DEFINE_integer("seed", 0, "Seed.")
 
 VARIANTS = {
     "full": {"embedding": "full"},
-    "dpq_sx_k16_d32": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 16, "dpq_d": 32},
-    "dpq_vq_k16_d32": {"embedding": "dpq", "dpq_variant": "vq", "dpq_k": 16, "dpq_d": 32},
+    "dpq_sx_k16_d16": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 16, "dpq_d": 16},
+    "dpq_vq_k16_d16": {"embedding": "dpq", "dpq_variant": "vq", "dpq_k": 16, "dpq_d": 16},
 }
 TARGETS = {"full_intent": 0.86, "full_slot_f1": 0.70, "dpq_min_ratio": 30.0, "dpq_max_rel_drop": 0.02}
 

@@ -12,7 +12,15 @@ from pathlib import Path
 from tflnlu.export.flatbuffer import ModelInfo, read_model_file
 
 HEAD_LAYERS = ("intent", "domain", "slot_logits", "slot_context")
-EMBEDDING_PARTS = {"codes": "embedding codes", "codebook": "embedding codebook", "nibbles": "embedding codes"}
+# Tensor-name fragments inside the embedding layer -> component (first match wins).
+EMBEDDING_PARTS = (
+    ("codes", "embedding codes"),
+    ("nibbles", "embedding unpack table"),
+    ("offsets", "embedding lookup constants"),
+    ("code_bias", "embedding lookup constants"),
+)
+EMBEDDING_VALUES = "embedding values"  # the codebook when there are codes, else the whole table
+TFMOT_PREFIX = "quant_"  # tfmot renames a wrapped layer `quant_<name>`
 
 
 class BudgetExceeded(RuntimeError):
@@ -20,12 +28,12 @@ class BudgetExceeded(RuntimeError):
 
 
 def component_of(tensor_name: str) -> str:
-    parts = tensor_name.split(";")[0].split("/")
+    parts = [p.removeprefix(TFMOT_PREFIX) for p in tensor_name.split(";")[0].split("/")]
     if "embedding" in parts:
-        for key, component in EMBEDDING_PARTS.items():
-            if any(key in part for part in parts):
+        for key, component in EMBEDDING_PARTS:
+            if key in parts:
                 return component
-        return "embedding table"
+        return EMBEDDING_VALUES
     if any(part in HEAD_LAYERS for part in parts):
         return "heads"
     if len(parts) > 1:
@@ -39,6 +47,9 @@ def size_report(info: ModelInfo) -> dict:
         if tensor.constant_bytes:
             key = component_of(tensor.name)
             components[key] = components.get(key, 0) + tensor.constant_bytes
+    if EMBEDDING_VALUES in components:
+        name = "embedding codebook" if "embedding codes" in components else "embedding table"
+        components[name] = components.pop(EMBEDDING_VALUES)
     components["overhead"] = info.file_bytes - info.constant_bytes
     return {
         "file_bytes": info.file_bytes,

@@ -26,17 +26,32 @@ from tflnlu.tf import keras, tf
 FLOAT_BYTES = 4
 
 
+def fake_quant(table, value_range: tuple[float, float] | None):
+    """Round `table` to the 256 int8 levels of `value_range` (widened to hold 0), or pass it."""
+    if value_range is None:
+        return table
+    low, high = value_range
+    return tf.quantization.fake_quant_with_min_max_args(table, min=min(low, 0.0), max=max(high, 0.0))
+
+
 def code_bits(num_codes: int) -> int:
     """Bits one code needs when stored packed: log2(K) rounded up."""
     return max(1, math.ceil(math.log2(num_codes)))
 
 
 class FullEmbedding(keras.layers.Layer):
-    """An uncompressed fp32 table [V, d]: what a user would train without tflnlu."""
+    """An uncompressed fp32 table [V, d]: what a user would train without tflnlu.
 
-    def __init__(self, vocab_size: int, dim: int, **kwargs):
+    `quantize_range` (min, max) fake-quantizes the table to int8 over that range, for
+    quantization-aware fine-tuning of the uncompressed baseline.
+    """
+
+    def __init__(
+        self, vocab_size: int, dim: int, quantize_range: tuple[float, float] | None = None, **kwargs
+    ):
         super().__init__(**kwargs)
         self.vocab_size, self.dim = vocab_size, dim
+        self.quantize_range = quantize_range
 
     def build(self, input_shape):
         self.table = self.add_weight(
@@ -47,7 +62,7 @@ class FullEmbedding(keras.layers.Layer):
         super().build(input_shape)
 
     def call(self, ids):
-        return tf.gather(self.table, ids)
+        return tf.gather(fake_quant(self.table, self.quantize_range), ids)
 
     def storage_bytes(self) -> int:
         return self.vocab_size * self.dim * FLOAT_BYTES
@@ -283,7 +298,7 @@ class CodebookLookup(keras.layers.Layer):
         stored = tf.gather(tf.constant(self.packed, name="codes"), ids)
         if self.bits == 8:
             return tf.cast(stored, tf.int32), _CODE_BIAS
-        byte = tf.cast(stored, tf.int32) + _CODE_BIAS
+        byte = tf.cast(stored, tf.int32) + tf.constant(_CODE_BIAS, name="code_bias")
         unpacked = tf.gather(tf.constant(unpack_table(self.bits), name="nibbles"), byte)
         codes = tf.reshape(unpacked, tf.concat([tf.shape(ids), [-1]], 0))
         if codes.shape[-1] != self.num_groups:
@@ -292,7 +307,9 @@ class CodebookLookup(keras.layers.Layer):
 
     def call(self, ids):
         codes, bias = self._codes(ids)
-        offsets = tf.constant(np.arange(self.num_groups, dtype=np.int32) * self.num_codes + bias)
+        offsets = tf.constant(
+            np.arange(self.num_groups, dtype=np.int32) * self.num_codes + bias, name="offsets"
+        )
         codebook = self.codebook
         if self.quantize_codebook:
             low, high = self.codebook_range

@@ -303,3 +303,32 @@ def _fit(model, optimizer, average, checkpointer, state, encoded, splits, labels
         )
     if state["epoch"] - state["best_epoch"] >= config.patience:
         log(f"early stop: no dev improvement for {config.patience} epochs (best epoch {state['best_epoch']})")
+
+
+def fine_tune(
+    model: keras.Model,
+    encoded: dict[str, EncodedSplit],
+    splits: dict[str, list[Example]],
+    labels: LabelSet,
+    config: TrainConfig,
+    log: Log = print,
+) -> dict:
+    """`config.epochs` epochs on an already trained model (quantization-aware fine-tuning),
+    keeping the weights of the best dev epoch. Returns that epoch's dev metrics."""
+    optimizer = keras.optimizers.Adam(config.learning_rate)
+    step = _make_train_step(model, optimizer, _WeightAverage([], 0.0), config, bool(labels.domains))
+    predict = keras_predictor(model)
+    best_score, best_weights, best_dev = -1.0, model.get_weights(), None
+    for epoch in range(1, config.epochs + 1):
+        started = time.monotonic()
+        losses = [float(step(*batch)) for batch in _batches(encoded["train"], config, epoch)]
+        dev = evaluate(predict, encoded["dev"].ids, splits["dev"], labels)
+        score = dev_score(dev)
+        if score > best_score:
+            best_score, best_weights, best_dev = score, model.get_weights(), dev
+        log(
+            f"fine-tune epoch {epoch}/{config.epochs}  loss {np.mean(losses):.4f}  "
+            f"dev intent {dev['intent_accuracy']:.4f}  ({time.monotonic() - started:.1f}s)"
+        )
+    model.set_weights(best_weights)
+    return best_dev

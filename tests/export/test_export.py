@@ -1,0 +1,113 @@
+"""Export on a tiny run: QAT, int8 conversion, LiteRT verification, size report and budget."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tflnlu.cli import size as size_cli
+from tflnlu.data.readers import read_splits
+from tflnlu.export.export import ExportOptions, export_run
+from tflnlu.export.flatbuffer import ModelFileError, read_model, read_model_file
+from tflnlu.export.metadata import read_metadata
+from tflnlu.export.size import BudgetExceeded, check_budget, component_of
+from tflnlu.runtime.litert import LiteRTModel
+from tflnlu.train.trainer import TrainConfig, train
+
+SMALL = {"embed_dim": 16, "dpq_d": 4, "dpq_k": 16, "width": 8, "max_len": 12}
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    from tests.conftest import write_massive_dir
+
+    root = tmp_path_factory.mktemp("export")
+    splits = read_splits(write_massive_dir(root / "data"), "massive").splits
+    train(splits, root / "run", SMALL, TrainConfig(epochs=3), log=lambda _: None)
+    result = export_run(root / "run", root / "out", splits, ExportOptions(qat_epochs=1), log=lambda _: None)
+    return root, splits, result
+
+
+def test_export_writes_a_verified_int8_model(exported):
+    root, _, result = exported
+    model = root / "out" / "model.tflite"
+    info = read_model_file(model)
+    assert {"GATHER", "CONV_2D", "FULLY_CONNECTED"} <= set(info.operators)
+    assert not any(op.startswith("Flex") or op == "CUSTOM" for op in info.operators)
+    assert [t["tensor"] for t in result["float_tensors"]] == ["joint_nlu_qat/padding_mask/Cast"]
+    written = json.loads((root / "out" / "export.json").read_text())
+    assert written["size"]["file_bytes"] == model.stat().st_size
+    assert 0.0 <= result["intent_agreement_with_qat_keras"] <= 1.0
+    for name in ("vocab.txt", "intents.txt", "tags.txt", "tokenizer.json"):
+        assert (root / "out" / name).is_file()
+
+
+def test_the_4bit_codes_and_codebook_are_in_the_file(exported):
+    root, _, result = exported
+    components = result["size"]["components"]
+    vocab = len((root / "run" / "vocab.txt").read_text().splitlines())
+    assert components["embedding codes"] == vocab * 4 // 2  # D=4 codes of 4 bits
+    assert components["embedding codebook"] == 16 * 16  # K * d int8 values
+    assert components["embedding unpack table"] == 256 * 2
+
+
+def test_litert_runs_the_file_and_matches_the_report(exported):
+    root, splits, result = exported
+    model = LiteRTModel(root / "out" / "model.tflite")
+    intents, slots = model(np.zeros((2, 12), np.int32))
+    assert intents.shape == (2, 4) and slots.shape == (2, 12, 9)
+    assert result["latency"]["mean_ms"] > 0
+
+
+def test_metadata_makes_the_file_self_contained(exported):
+    root, _, _ = exported
+    metadata = read_metadata((root / "out" / "model.tflite").read_bytes())
+    assert metadata["vocab"][:2] == ["<pad>", "<unk>"]
+    assert metadata["tokenizer"] == {"version": 1, "max_len": 12}
+    assert metadata["intents"] == (root / "out" / "intents.txt").read_text().splitlines()
+
+
+def test_budget_failure_names_budget_size_and_components(exported, tmp_path):
+    root, splits, _ = exported
+    with pytest.raises(BudgetExceeded, match=r"over the budget of 1,000 bytes by .*largest components: "):
+        export_run(
+            root / "run",
+            tmp_path / "out",
+            splits,
+            ExportOptions(qat_epochs=1, max_bytes=1000),
+            log=lambda _: None,
+        )
+    assert not (tmp_path / "out").exists(), "nothing is written for a model over budget"
+    report = {"file_bytes": 10, "components": {"a": 6, "b": 4}}
+    check_budget(report, 10)
+    with pytest.raises(BudgetExceeded, match="a 6 B, b 4 B"):
+        check_budget(report, 9)
+
+
+def test_size_cli_exit_codes(exported, tmp_path, capsys):
+    from absl import flags
+
+    model = root_model = exported[0] / "out" / "model.tflite"
+    flags.FLAGS(["tflnlu-size", "--max_bytes=1000"])
+    try:
+        assert size_cli.main(["tflnlu-size", str(model)]) == 3
+        flags.FLAGS.max_bytes = 10_000_000
+        assert size_cli.main(["tflnlu-size", str(root_model)]) == 0
+        truncated = tmp_path / "cut.tflite"
+        truncated.write_bytes(model.read_bytes()[:2000])
+        assert size_cli.main(["tflnlu-size", str(truncated)]) == 2
+    finally:
+        flags.FLAGS.unparse_flags()
+    assert "corrupt or truncated" in capsys.readouterr().err
+
+
+def test_not_a_model_is_a_clear_error():
+    with pytest.raises(ModelFileError, match="not a TFLite model"):
+        read_model(b"hello world, not a model")
+
+
+def test_component_names():
+    assert component_of("joint_nlu_qat/embedding/codes") == "embedding codes"
+    assert component_of("joint_nlu_qat/encoder/quant_intent/MatMul;x") == "heads"
+    assert component_of("joint_nlu_qat/encoder/quant_block0_mix_tokens/depthwise") == "encoder"
+    assert component_of("arith.constant3") == "other constants"

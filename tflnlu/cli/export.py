@@ -1,0 +1,94 @@
+"""`tflnlu-export`: QAT fine-tuning and int8 .tflite export of a trained run, verified in LiteRT.
+
+    tflnlu-export --run=runs/hwu64 --lookup=builtin --max_bytes=150000 --out=out/hwu64
+
+Reads the run's data again (or --data/--format), fine-tunes with fake quantization, converts,
+evaluates the .tflite in LiteRT on the test split, checks --max_bytes before writing, and
+writes model.tflite, export.json (metrics, sizes, latency), vocab and label files.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from absl import app, flags
+
+from tflnlu.cli.train import load_data
+from tflnlu.data.example import DataError
+from tflnlu.data.readers import FORMATS
+from tflnlu.export.export import LOOKUPS, ExportOptions, export_run
+from tflnlu.export.size import BudgetExceeded, format_report
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("run", None, "Run directory written by tflnlu-train.")
+flags.DEFINE_string("out", None, "Directory to write the export to.")
+flags.DEFINE_enum("lookup", "builtin", LOOKUPS, "Codebook lookup lowering.")
+flags.DEFINE_enum("code_bits", None, ["8", "4", "2"], "Bits per stored code (default: fewest that hold K).")
+flags.DEFINE_integer(
+    "qat_epochs", ExportOptions.qat_epochs, "Quantization-aware fine-tuning epochs.", lower_bound=1
+)
+flags.DEFINE_float(
+    "qat_learning_rate", ExportOptions.qat_learning_rate, "QAT learning rate.", lower_bound=0.0
+)
+flags.DEFINE_integer("max_bytes", None, "Fail (and write nothing) if the .tflite is larger.", lower_bound=1)
+flags.DEFINE_string("data", None, "Data for QAT and evaluation (default: the run's own).")
+flags.DEFINE_enum("format", None, FORMATS, "Format of --data (default: the run's).")
+
+
+def run(
+    run_dir: str, out: str, options: ExportOptions, data: str | None = None, fmt: str | None = None, log=print
+) -> dict:
+    config = json.loads((Path(run_dir) / "config.json").read_text(encoding="utf-8"))
+    source = config["data"]
+    data = data or (None if source.get("source") == "home-assistant-intents" else source.get("source"))
+    splits, _ = load_data(
+        data,
+        fmt or source.get("format", "massive"),
+        source.get("languages", ["en"]),
+        source.get("clinc_oos", "label"),
+        False,
+        log,
+    )
+    result = export_run(Path(run_dir), Path(out), splits, options, log)
+    log(format_report(result["size"]))
+    tests = result["test"]
+    for name in ("fp32_keras", "qat_keras", "tflite"):
+        m = tests[name]
+        slot = "n/a" if m["slot_f1"] is None else f"{m['slot_f1']:.4f}"
+        log(f"{name:<11} intent {m['intent_accuracy']:.4f}  slot F1 {slot}  exact {m['exact_match']:.4f}")
+    log(
+        f"intent agreement with the QAT Keras model {result['intent_agreement_with_qat_keras']:.4f}; "
+        f"LiteRT latency {result['latency']['mean_ms']:.3f} ms/utterance; "
+        f"{result['compression']:.2%} smaller than the fp32 reference ({result['reference_fp32_bytes']:,} B)"
+    )
+    log(f"export written to {out}")
+    return result
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    if not FLAGS.run or not FLAGS.out:
+        raise app.UsageError("--run and --out are required")
+    options = ExportOptions(
+        lookup=FLAGS.lookup,
+        code_bits=int(FLAGS.code_bits) if FLAGS.code_bits else None,
+        qat_epochs=FLAGS.qat_epochs,
+        qat_learning_rate=FLAGS.qat_learning_rate,
+        max_bytes=FLAGS.max_bytes,
+    )
+    try:
+        run(FLAGS.run, FLAGS.out, options, FLAGS.data, FLAGS.format)
+    except BudgetExceeded as e:
+        print(f"tflnlu-export: size budget exceeded: {e}", file=sys.stderr)
+        return 3
+    except (DataError, ValueError, FileNotFoundError) as e:
+        print(f"tflnlu-export: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def entry_point() -> None:
+    app.run(main)

@@ -1,0 +1,167 @@
+"""`tflnlu-export` as a function: QAT fine-tuning, int8 conversion, verification, size report.
+
+Everything claimed about the export is measured on the written .tflite in LiteRT: accuracy
+on the test split next to the Keras models' (fp32 run, and QAT), agreement of intents with
+the QAT Keras model, latency, and sizes read from the flatbuffer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import tflnlu
+from tflnlu.data.tokenizer import TOKENIZER_VERSION
+from tflnlu.export.flatbuffer import read_model
+from tflnlu.export.metadata import add_metadata
+from tflnlu.export.quantize import convert_int8, quantize_aware_model
+from tflnlu.export.size import check_budget, size_report
+from tflnlu.io import atomic_directory, write_bytes_atomic, write_json_atomic
+from tflnlu.layers.embeddings import DPQEmbedding, FullEmbedding
+from tflnlu.models.joint import EMBEDDING_LAYER, ENCODER, build_model
+from tflnlu.runtime.litert import LiteRTModel
+from tflnlu.train.encode import encode
+from tflnlu.train.predict import evaluate, keras_predictor
+from tflnlu.train.run_dir import Run, load_run
+from tflnlu.train.trainer import TrainConfig, fine_tune
+
+MODEL_FILE = "model.tflite"
+LOOKUPS = ("builtin",)
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    lookup: str = "builtin"
+    code_bits: int | None = None  # 8, 4 or 2; default: the fewest that hold K
+    qat_epochs: int = 3
+    qat_learning_rate: float = 2e-4
+    representative_examples: int = 300
+    max_bytes: int | None = None
+
+    def __post_init__(self):
+        if self.lookup not in LOOKUPS:
+            raise ValueError(f"lookup must be one of {LOOKUPS}, got {self.lookup!r}")
+
+
+def export_embedding(run: Run, options: ExportOptions):
+    """The embedding's export form, its values fake-quantized to what the int8 file stores."""
+    trained = run.model.get_layer(EMBEDDING_LAYER)
+    if isinstance(trained, DPQEmbedding):
+        return trained.to_lookup(options.code_bits, quantize_codebook=True)
+    table = trained.table.numpy()
+    layer = FullEmbedding(
+        trained.vocab_size, trained.dim, (float(table.min()), float(table.max())), name=EMBEDDING_LAYER
+    )
+    layer.build(None)
+    layer.table.assign(table)
+    return layer
+
+
+def float_tensors(model_bytes: bytes) -> list[dict]:
+    """Tensors that stay float in the int8 file, each with the reason."""
+    reasons = []
+    for tensor in read_model(model_bytes).tensors:
+        if tensor.dtype == "FLOAT32":
+            reasons.append(
+                {
+                    "tensor": tensor.name,
+                    "why": "padding mask: 0/1 computed from the int32 ids, then QUANTIZE to int8"
+                    if "padding_mask" in tensor.name
+                    else "unexpected float tensor",
+                }
+            )
+    return reasons
+
+
+def export_run(
+    run_dir: Path, out: Path, splits: dict, options: ExportOptions = ExportOptions(), log=print
+) -> dict:
+    run = load_run(run_dir)
+    max_len = run.model_config.max_len
+    encoded = {name: encode(examples, run.vocab, run.labels, max_len) for name, examples in splits.items()}
+    test, test_ids = splits["test"], encoded["test"].ids
+    fp32_metrics = evaluate(keras_predictor(run.model), test_ids, test, run.labels)
+
+    model = build_model(run.model_config, embedding=export_embedding(run, options))
+    model.get_layer(ENCODER).set_weights(run.model.get_layer(ENCODER).get_weights())
+    before_qat = evaluate(keras_predictor(model), test_ids, test, run.labels)
+    log(
+        f"fp32 test intent {fp32_metrics['intent_accuracy']:.4f}; int8 embedding, before QAT {before_qat['intent_accuracy']:.4f}"
+    )
+
+    qat_model = quantize_aware_model(model)
+    train_settings = {
+        k: v for k, v in run.config["train"].items() if k in {f.name for f in dataclasses.fields(TrainConfig)}
+    }
+    qat_config = TrainConfig(
+        **{
+            **train_settings,
+            "epochs": options.qat_epochs,
+            "learning_rate": options.qat_learning_rate,
+            "weight_average": 0.0,
+        }
+    )
+    fine_tune(qat_model, encoded, splits, run.labels, qat_config, log)
+    qat_predict = keras_predictor(qat_model)
+    after_qat = evaluate(qat_predict, test_ids, test, run.labels)
+
+    rng = np.random.default_rng(0)
+    calibration = encoded["train"].ids[
+        rng.permutation(len(encoded["train"].ids))[: options.representative_examples]
+    ]
+    log("converting to int8 TFLite ...")
+    model_bytes = add_metadata(convert_int8(qat_model, calibration), _metadata(run))
+    report = size_report(read_model(model_bytes))
+    check_budget(report, options.max_bytes, "the exported model")
+
+    litert = LiteRTModel(model_bytes)
+    started = time.monotonic()
+    tflite_metrics = evaluate(litert, test_ids, test, run.labels)
+    agreement = float(np.mean(litert(test_ids)[0].argmax(-1) == qat_predict(test_ids)[0].argmax(-1)))
+    result = {
+        "lookup": options.lookup,
+        "test": {
+            "fp32_keras": fp32_metrics,
+            "before_qat": before_qat,
+            "qat_keras": after_qat,
+            "tflite": tflite_metrics,
+        },
+        "intent_agreement_with_qat_keras": agreement,
+        "latency": litert.latency_ms(),
+        "size": report,
+        "reference_fp32_bytes": _fp32_reference_bytes(run),
+        "float_tensors": float_tensors(model_bytes),
+        "seconds_litert_eval": time.monotonic() - started,
+        "options": dataclasses.asdict(options),
+    }
+    result["compression"] = 1 - report["file_bytes"] / result["reference_fp32_bytes"]
+    with atomic_directory(Path(out)) as directory:
+        write_bytes_atomic(directory / MODEL_FILE, model_bytes)
+        run.vocab.save(directory / "vocab.txt")
+        run.labels.save(directory)
+        write_json_atomic(directory / "tokenizer.json", {"version": TOKENIZER_VERSION, "max_len": max_len})
+        write_json_atomic(directory / "export.json", result)
+    return result
+
+
+def _fp32_reference_bytes(run: Run) -> int:
+    """fp32 bytes of the model a user would train without tflnlu: same encoder and heads,
+    the full table at the same width (the ratio's denominator)."""
+    config = run.model_config
+    encoder_params = run.model.get_layer(ENCODER).count_params()
+    return (config.vocab_size * config.embed_dim + encoder_params) * 4
+
+
+def _metadata(run: Run) -> dict:
+    return {
+        "tflnlu_version": tflnlu.__version__,
+        "tokenizer": {"version": TOKENIZER_VERSION, "max_len": run.model_config.max_len},
+        "vocab": run.vocab.tokens,
+        "intents": run.labels.intents,
+        "tags": run.labels.tags,
+        "domains": run.labels.domains,
+    }

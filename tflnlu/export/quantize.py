@@ -1,0 +1,92 @@
+"""Quantization-aware training of the joint model with tfmot, and int8 conversion to TFLite.
+
+The QAT boundary is the encoder sub-model: tfmot's default 8-bit scheme wraps every
+encoder layer it knows (Conv2D, DepthwiseConv2D, Dense, Add, ReLU, pooling, Concatenate)
+and quantizes the encoder's inputs (embeddings and mask). `Multiply` (the padding mask) is
+not in tfmot's registry, so it gets `OutputQuantizeConfig`: no weights, quantized output,
+as TFLite's int8 MUL computes it. The embedding quantizes itself (fake-quantized int8
+codebook or table), since tfmot has no config for a gather.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import tensorflow_model_optimization as tfmot
+
+from tflnlu.models.joint import ENCODER, INPUT_NAME, INTENT_OUTPUT, SLOTS_OUTPUT
+from tflnlu.tf import keras, tf
+
+_qk = tfmot.quantization.keras
+
+
+class OutputQuantizeConfig(_qk.QuantizeConfig):
+    """Quantize only a layer's output (8-bit, asymmetric, moving-average range)."""
+
+    def get_weights_and_quantizers(self, layer):
+        return []
+
+    def get_activations_and_quantizers(self, layer):
+        return []
+
+    def set_quantize_weights(self, layer, quantize_weights):
+        pass
+
+    def set_quantize_activations(self, layer, quantize_activations):
+        pass
+
+    def get_output_quantizers(self, layer):
+        return [
+            _qk.quantizers.MovingAverageQuantizer(
+                num_bits=8, per_axis=False, symmetric=False, narrow_range=False
+            )
+        ]
+
+    def get_config(self):
+        return {}
+
+
+def _annotate(layer: keras.layers.Layer) -> keras.layers.Layer:
+    if isinstance(layer, keras.layers.InputLayer):
+        return layer
+    if isinstance(layer, keras.layers.Multiply):
+        return _qk.quantize_annotate_layer(layer, OutputQuantizeConfig())
+    return _qk.quantize_annotate_layer(layer)
+
+
+def quantize_aware_model(model: keras.Model) -> keras.Model:
+    """The same model with a QAT (fake-quantized) encoder; embedding and mask layers are reused."""
+    encoder = model.get_layer(ENCODER)
+    annotated = keras.models.clone_model(encoder, clone_function=_annotate)
+    annotated.set_weights(encoder.get_weights())
+    with _qk.quantize_scope({"OutputQuantizeConfig": OutputQuantizeConfig}):
+        quantized_encoder = _qk.quantize_apply(annotated)
+    ids = keras.Input(shape=model.input.shape[1:], dtype=tf.int32, name=INPUT_NAME)
+    embedded = model.get_layer("embedding")(ids)
+    mask = model.get_layer("padding_mask")(ids)
+    return keras.Model(ids, quantized_encoder([embedded, mask]), name="joint_nlu_qat")
+
+
+def convert_int8(model: keras.Model, representative_ids: np.ndarray) -> bytes:
+    """Full-integer int8 .tflite with batch 1: int32 ids in, int8 intent and slot logits out.
+
+    `representative_ids` [N, T] calibrate the few ranges QAT did not learn.
+    """
+    max_len = int(model.input.shape[1])
+
+    @tf.function(input_signature=[tf.TensorSpec([1, max_len], tf.int32, name="ids")])
+    def serve(ids):
+        out = model(ids, training=False)
+        return {"intent": out[INTENT_OUTPUT], "slots": out[SLOTS_OUTPUT]}
+
+    def representative() -> Iterator[list[np.ndarray]]:
+        for row in representative_ids:
+            yield [row[None].astype(np.int32)]
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_output_type = tf.int8
+    return converter.convert()

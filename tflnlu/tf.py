@@ -16,4 +16,6 @@ if not tf.keras.__name__.startswith("tf_keras"):
         "TF_USE_LEGACY_KERAS=1 in the environment before importing TensorFlow."
     )
 
+tf.get_logger().setLevel("ERROR")  # checkpoint and tracing chatter would drown the progress lines
+
 __all__ = ["tf", "keras"]

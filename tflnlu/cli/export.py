@@ -15,8 +15,9 @@ from pathlib import Path
 
 from absl import app, flags
 
-from tflnlu.cli.train import load_data
+from tflnlu.data.builtin import BUILTIN_NAME
 from tflnlu.data.example import DataError
+from tflnlu.data.load import load_data
 from tflnlu.data.readers import FORMATS
 from tflnlu.export.export import LOOKUPS, ExportOptions, export_run
 from tflnlu.export.size import BudgetExceeded, format_report
@@ -42,7 +43,7 @@ def run(
 ) -> dict:
     config = json.loads((Path(run_dir) / "config.json").read_text(encoding="utf-8"))
     source = config["data"]
-    data = data or (None if source.get("source") == "home-assistant-intents" else source.get("source"))
+    data = data or (None if source.get("source") == BUILTIN_NAME else source.get("source"))
     splits, _ = load_data(
         data,
         fmt or source.get("format", "massive"),

@@ -15,7 +15,8 @@ from pathlib import Path
 from absl import app, flags
 
 from tflnlu.data.example import DataError
-from tflnlu.data.readers import FORMATS, read_splits
+from tflnlu.data.load import load_data
+from tflnlu.data.readers import FORMATS
 from tflnlu.models.config import DPQ_VARIANTS, EMBEDDINGS, ModelConfig
 from tflnlu.train.trainer import RunDirectoryError, TrainConfig, train
 
@@ -85,24 +86,6 @@ _TRAIN_FLAGS = (
     "max_vocab",
     "unk_rate",
 )
-
-
-def load_data(
-    data: str | None, fmt: str, languages: list[str], clinc_oos: str, skip_bad_rows: bool, log=print
-):
-    """Splits and a description of where they came from (stored in the run's config)."""
-    if data is None:
-        from tflnlu.data.builtin import BUILTIN_NAME, load_builtin
-
-        log(f"no --data: using the built-in data set ({BUILTIN_NAME}, languages {','.join(languages)})")
-        return load_builtin(tuple(languages)), {"source": BUILTIN_NAME, "languages": languages}
-    report = read_splits(Path(data), fmt, skip_bad=skip_bad_rows, clinc_oos=clinc_oos)
-    if report.skipped:
-        log(f"skipped {report.skipped} bad rows; first: {report.skipped_reasons[0]}")
-    info = {"source": str(data), "format": fmt, "skipped_rows": report.skipped}
-    if fmt == "clinc150":
-        info["clinc_oos"] = clinc_oos
-    return report.splits, info
 
 
 def run(

@@ -111,3 +111,18 @@ def test_component_names():
     assert component_of("joint_nlu_qat/encoder/quant_intent/MatMul;x") == "heads"
     assert component_of("joint_nlu_qat/encoder/quant_block0_mix_tokens/depthwise") == "encoder"
     assert component_of("arith.constant3") == "other constants"
+
+
+def test_golden_file_covers_the_test_split_and_edge_cases(exported):
+    from tflnlu.export.golden import EDGE_CASES
+
+    root, splits, result = exported
+    lines = (root / "out" / "golden.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == result["golden_records"] == len(splits["test"]) + len(EDGE_CASES)
+    records = [json.loads(line) for line in lines]
+    empty = next(r for r in records if r["text"] == "")
+    assert empty["tokens"] == [] and empty["ids"] == [0] * 12 and empty["slots"] == []
+    long = next(r for r in records if r["text"].startswith("wake wake"))
+    assert len(long["tokens"]) == 40 and len(long["ids"]) == 12
+    for record in records:
+        assert len(record["slots_raw"]) == 12 and all(isinstance(v, int) for v in record["intent_raw"])

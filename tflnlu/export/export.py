@@ -17,6 +17,7 @@ import numpy as np
 import tflnlu
 from tflnlu.data.tokenizer import TOKENIZER_VERSION
 from tflnlu.export.flatbuffer import read_model
+from tflnlu.export.golden import GOLDEN_FILE, write_golden
 from tflnlu.export.metadata import add_metadata
 from tflnlu.export.quantize import convert_int8, quantize_aware_model
 from tflnlu.export.size import check_budget, size_report
@@ -144,6 +145,9 @@ def export_run(
         run.vocab.save(directory / "vocab.txt")
         run.labels.save(directory)
         write_json_atomic(directory / "tokenizer.json", {"version": TOKENIZER_VERSION, "max_len": max_len})
+        result["golden_records"] = write_golden(
+            directory / GOLDEN_FILE, [e.text for e in test], LiteRTModel(model_bytes), run.vocab, run.labels
+        )
         write_json_atomic(directory / "export.json", result)
     return result
 

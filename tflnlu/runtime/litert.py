@@ -40,11 +40,18 @@ class LiteRTModel:
         self.max_len = int(self.runner.get_input_details()[INPUT_KEY]["shape"][-1])
         self.latencies: list[float] = []
 
-    def predict_one(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def raw_one(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The model's own outputs (int8 for an int8 export) for one utterance's ids [T]."""
         started = time.perf_counter()
         out = self.runner(**{INPUT_KEY: ids.reshape(1, self.max_len).astype(np.int32)})
         self.latencies.append(time.perf_counter() - started)
-        return tuple(_dequantize(out[k], self.output_details[k])[0] for k in OUTPUT_KEYS)
+        return tuple(out[k][0] for k in OUTPUT_KEYS)
+
+    def dequantize(self, raw: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        return tuple(_dequantize(r, self.output_details[k]) for r, k in zip(raw, OUTPUT_KEYS, strict=True))
+
+    def predict_one(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.dequantize(self.raw_one(ids))
 
     def __call__(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Predictor interface: ids [N, T] -> (intent logits [N, I], slot logits [N, T, S])."""

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from absl import app, flags
+from absl import app, flags, logging
 
 from tflnlu.data.example import DataError
 from tflnlu.data.load import load_data
@@ -58,6 +58,7 @@ def run(model_path: str, data: str | None, fmt: str, split: str = "test", log=pr
 
 
 def main(argv: list[str]) -> int:
+    logging.set_verbosity(logging.WARNING)  # TensorFlow's checkpoint chatter would drown the progress lines
     if len(argv) > 1 or not FLAGS.model:
         raise app.UsageError("usage: tflnlu-eval --model=MODEL.tflite [--data=DIR --format=FMT]")
     try:

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from absl import app, flags
+from absl import app, flags, logging
 
 from tflnlu.data.builtin import BUILTIN_NAME
 from tflnlu.data.example import DataError
@@ -69,6 +69,7 @@ def run(
 
 
 def main(argv: list[str]) -> int:
+    logging.set_verbosity(logging.WARNING)  # TensorFlow's checkpoint chatter would drown the progress lines
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     if not FLAGS.run or not FLAGS.out:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from absl import app, flags
+from absl import app, flags, logging
 
 from tflnlu.data.example import DataError
 from tflnlu.data.load import load_data
@@ -128,6 +128,7 @@ def format_metrics(result: dict) -> str:
 
 
 def main(argv: list[str]) -> int:
+    logging.set_verbosity(logging.WARNING)  # TensorFlow's checkpoint chatter would drown the progress lines
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     model_options = {name: getattr(FLAGS, name) for name in _MODEL_FLAGS}

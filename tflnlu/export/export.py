@@ -18,7 +18,7 @@ import tflnlu
 from tflnlu.data.tokenizer import TOKENIZER_VERSION
 from tflnlu.export.flatbuffer import read_model
 from tflnlu.export.golden import GOLDEN_FILE, write_golden
-from tflnlu.export.metadata import add_metadata
+from tflnlu.export.metadata import finish_model
 from tflnlu.export.quantize import convert_int8, quantize_aware_model
 from tflnlu.export.size import check_budget, size_report
 from tflnlu.io import atomic_directory, write_bytes_atomic, write_json_atomic
@@ -115,7 +115,9 @@ def export_run(
         rng.permutation(len(encoded["train"].ids))[: options.representative_examples]
     ]
     log("converting to int8 TFLite ...")
-    model_bytes = add_metadata(convert_int8(qat_model, calibration), _metadata(run))
+    converted = convert_int8(qat_model, calibration)
+    kept_float = float_tensors(converted)  # before names are shortened: the reasons need them
+    model_bytes = finish_model(converted, _metadata(run))
     report = size_report(read_model(model_bytes))
     check_budget(report, options.max_bytes, "the exported model")
 
@@ -135,7 +137,7 @@ def export_run(
         "latency": litert.latency_ms(),
         "size": report,
         "reference_fp32_bytes": _fp32_reference_bytes(run),
-        "float_tensors": float_tensors(model_bytes),
+        "float_tensors": kept_float,
         "seconds_litert_eval": time.monotonic() - started,
         "options": dataclasses.asdict(options),
     }

@@ -27,7 +27,24 @@ class BudgetExceeded(RuntimeError):
     pass
 
 
+COMPONENTS = (
+    EMBEDDING_VALUES,
+    "embedding codes",
+    "embedding unpack table",
+    "embedding lookup constants",
+    "embedding codebook",
+    "embedding table",
+    "heads",
+    "encoder",
+    "other constants",
+)
+
+
 def component_of(tensor_name: str) -> str:
+    """The component of a constant tensor, from its converter name or its shortened name."""
+    short = tensor_name.split("/")[0].replace("_", " ")
+    if short in COMPONENTS:
+        return short
     parts = [p.removeprefix(TFMOT_PREFIX) for p in tensor_name.split(";")[0].split("/")]
     if "embedding" in parts:
         for key, component in EMBEDDING_PARTS:

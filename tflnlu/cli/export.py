@@ -33,6 +33,7 @@ flags.DEFINE_integer(
 flags.DEFINE_float(
     "qat_learning_rate", ExportOptions.qat_learning_rate, "QAT learning rate.", lower_bound=0.0
 )
+flags.DEFINE_bool("per_channel", True, "Per-channel weight scales (more accurate, 12 bytes per channel).")
 flags.DEFINE_integer("max_bytes", None, "Fail (and write nothing) if the .tflite is larger.", lower_bound=1)
 flags.DEFINE_string("data", None, "Data for QAT and evaluation (default: the run's own).")
 flags.DEFINE_enum("format", None, FORMATS, "Format of --data (default: the run's).")
@@ -80,6 +81,7 @@ def main(argv: list[str]) -> int:
         qat_epochs=FLAGS.qat_epochs,
         qat_learning_rate=FLAGS.qat_learning_rate,
         max_bytes=FLAGS.max_bytes,
+        per_channel=FLAGS.per_channel,
     )
     try:
         run(FLAGS.run, FLAGS.out, options, FLAGS.data, FLAGS.format)

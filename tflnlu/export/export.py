@@ -42,6 +42,7 @@ class ExportOptions:
     qat_learning_rate: float = 2e-4
     representative_examples: int = 300
     max_bytes: int | None = None
+    per_channel: bool = True  # per-channel weight scales in convolutions
 
     def __post_init__(self):
         if self.lookup not in LOOKUPS:
@@ -94,7 +95,7 @@ def export_run(
         f"fp32 test intent {fp32_metrics['intent_accuracy']:.4f}; int8 embedding, before QAT {before_qat['intent_accuracy']:.4f}"
     )
 
-    qat_model = quantize_aware_model(model)
+    qat_model = quantize_aware_model(model, options.per_channel)
     train_settings = {
         k: v for k, v in run.config["train"].items() if k in {f.name for f in dataclasses.fields(TrainConfig)}
     }

@@ -1,0 +1,18 @@
+"""Build step: compile the C99 codebook-lookup kernel with the system C compiler.
+
+The result is a plain shared library (loaded with ctypes, not imported), built as a
+setuptools extension so `pip install` compiles it like any other native part.
+"""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "tflnlu.export.kernel._codebook_lookup",
+            sources=["tflnlu/export/kernel/codebook_lookup.c"],
+            extra_compile_args=["-std=c99", "-O2", "-Wall", "-Wextra"],
+            py_limited_api=False,
+        )
+    ]
+)

@@ -1,0 +1,66 @@
+"""The fused codebook-lookup kernel (C99, `codebook_lookup.c`), built by `pip install`.
+
+`codebook_lookup()` calls its compute core through ctypes; it is what the custom-op route
+registers with LiteRT, and what tests diff against the builtin lowering.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+KERNEL_DIR = Path(__file__).parent
+CUSTOM_OP_NAME = "TFLNLU_CODEBOOK_LOOKUP"
+
+
+class LookupShape(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_int32)
+        for name in ("vocab_size", "row_bytes", "bits", "num_groups", "num_codes", "sub_dim")
+    ]
+
+
+@cache
+def load_kernel() -> ctypes.CDLL:
+    built = sorted(KERNEL_DIR.glob("_codebook_lookup*.so"))
+    if not built:
+        raise FileNotFoundError(
+            f"the codebook-lookup kernel is not built in {KERNEL_DIR}: reinstall tflnlu (pip install -e .) "
+            "with a C compiler present"
+        )
+    library = ctypes.CDLL(str(built[0]))
+    function = library.tflnlu_codebook_lookup
+    function.restype = ctypes.c_int32
+    function.argtypes = [ctypes.POINTER(LookupShape), ctypes.c_void_p, ctypes.c_int32] + [ctypes.c_void_p] * 3
+    return library
+
+
+def codebook_lookup(
+    ids: np.ndarray, packed: np.ndarray, codebook: np.ndarray, bits: int, num_groups: int
+) -> tuple[np.ndarray, int]:
+    """int8 embeddings [*ids.shape, D * sub_dim] and the count of out-of-range ids or codes.
+
+    packed: [V, row_bytes] int8 codes (as `pack_codes` writes them); codebook: [D, K, sub_dim] int8.
+    """
+    ids = np.ascontiguousarray(ids, dtype=np.int32)
+    packed = np.ascontiguousarray(packed, dtype=np.int8)
+    codebook = np.ascontiguousarray(codebook, dtype=np.int8)
+    groups, num_codes, sub_dim = codebook.shape
+    if groups != num_groups:
+        raise ValueError(f"codebook has {groups} groups, expected {num_groups}")
+    shape = LookupShape(packed.shape[0], packed.shape[1], bits, num_groups, num_codes, sub_dim)
+    output = np.zeros((*ids.shape, num_groups * sub_dim), np.int8)
+    status = load_kernel().tflnlu_codebook_lookup(
+        ctypes.byref(shape),
+        ids.ctypes.data,
+        ids.size,
+        packed.ctypes.data,
+        codebook.ctypes.data,
+        output.ctypes.data,
+    )
+    if status < 0:
+        raise ValueError(f"invalid lookup shape {[getattr(shape, f) for f, _ in LookupShape._fields_]}")
+    return output, int(status)

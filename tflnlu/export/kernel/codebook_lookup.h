@@ -1,0 +1,40 @@
+/* TFLNLU_CODEBOOK_LOOKUP: the compute core of the fused codebook-lookup custom op.
+ *
+ * Plain C99, no runtime dependency: the same file serves the desktop LiteRT kernel, an
+ * Android JNI build and a firmware build. It only needs the op's tensors as raw arrays.
+ *
+ * Semantics (equal to the builtin lowering in tflnlu/layers/embeddings.py, CodebookLookup):
+ *   for each id: the row `packed[id]` holds D codes of `bits` bits (8, 4 or 2), packed
+ *   lowest bits first into int8 bytes stored as (byte - 128); code c of group g selects
+ *   row g*K + c of the int8 codebook [D*K, sub_dim]; the D rows are concatenated.
+ * Out-of-range ids and codes produce zero rows and are counted, never read past a buffer:
+ * the LiteRT runtime ignores a kernel's status, so the kernel must fail safe.
+ */
+#ifndef TFLNLU_CODEBOOK_LOOKUP_H_
+#define TFLNLU_CODEBOOK_LOOKUP_H_
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+  int32_t vocab_size;    /* V: rows of `packed` */
+  int32_t row_bytes;     /* bytes of one packed row: ceil(D * bits / 8) */
+  int32_t bits;          /* 8, 4 or 2 bits per code */
+  int32_t num_groups;    /* D */
+  int32_t num_codes;     /* K */
+  int32_t sub_dim;       /* d / D: values per codebook row */
+} TflnluLookupShape;
+
+/* Returns 0, or the number of ids or codes that were out of range (their rows are zeros);
+ * -1 if the shape itself is invalid (nothing is written then). */
+int32_t tflnlu_codebook_lookup(const TflnluLookupShape* shape, const int32_t* ids, int32_t num_ids,
+                               const int8_t* packed, const int8_t* codebook, int8_t* output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TFLNLU_CODEBOOK_LOOKUP_H_ */

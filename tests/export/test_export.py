@@ -126,3 +126,9 @@ def test_golden_file_covers_the_test_split_and_edge_cases(exported):
     assert len(long["tokens"]) == 40 and len(long["ids"]) == 12
     for record in records:
         assert len(record["slots_raw"]) == 12 and all(isinstance(v, int) for v in record["intent_raw"])
+
+
+def test_same_seed_same_file(exported, tmp_path):
+    root, splits, _ = exported
+    export_run(root / "run", tmp_path / "again", splits, ExportOptions(qat_epochs=1), log=lambda _: None)
+    assert (tmp_path / "again" / "model.tflite").read_bytes() == (root / "out" / "model.tflite").read_bytes()

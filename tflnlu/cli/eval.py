@@ -23,6 +23,7 @@ from tflnlu.export.flatbuffer import ModelFileError
 from tflnlu.export.metadata import read_metadata
 from tflnlu.runtime.litert import LiteRTModel
 from tflnlu.train.encode import LabelSet, encode
+from tflnlu.train.metrics import summary
 from tflnlu.train.predict import evaluate
 
 FLAGS = flags.FLAGS
@@ -49,8 +50,7 @@ def run(model_path: str, data: str | None, fmt: str, split: str = "test", log=pr
         tests = json.loads(export_json.read_text(encoding="utf-8"))["test"]
         rows += [("keras fp32", tests["fp32_keras"]), ("keras QAT", tests["qat_keras"])]
     for name, m in rows:
-        slot = "n/a" if m["slot_f1"] is None else f"{m['slot_f1']:.4f}"
-        log(f"{name:<15} intent {m['intent_accuracy']:.4f}  slot F1 {slot}  exact {m['exact_match']:.4f}")
+        log(f"{name:<15} {summary(m)}")
     log(
         f"LiteRT latency, 1 thread: mean {metrics['latency']['mean_ms']:.3f} ms, p90 {metrics['latency']['p90_ms']:.3f} ms"
     )

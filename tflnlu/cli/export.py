@@ -21,6 +21,7 @@ from tflnlu.data.load import load_data
 from tflnlu.data.readers import FORMATS
 from tflnlu.export.export import LOOKUPS, ExportOptions, export_run
 from tflnlu.export.size import BudgetExceeded, format_report
+from tflnlu.train.metrics import summary
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("run", None, "Run directory written by tflnlu-train.")
@@ -57,9 +58,7 @@ def run(
     log(format_report(result["size"]))
     tests = result["test"]
     for name in ("fp32_keras", "qat_keras", "tflite"):
-        m = tests[name]
-        slot = "n/a" if m["slot_f1"] is None else f"{m['slot_f1']:.4f}"
-        log(f"{name:<11} intent {m['intent_accuracy']:.4f}  slot F1 {slot}  exact {m['exact_match']:.4f}")
+        log(f"{name:<11} {summary(tests[name])}")
     log(
         f"intent agreement with the QAT Keras model {result['intent_agreement_with_qat_keras']:.4f}; "
         f"LiteRT latency {result['latency']['mean_ms']:.3f} ms/utterance; "

@@ -18,6 +18,7 @@ from tflnlu.data.example import DataError
 from tflnlu.data.load import load_data
 from tflnlu.data.readers import FORMATS
 from tflnlu.models.config import DPQ_VARIANTS, EMBEDDINGS, ModelConfig
+from tflnlu.train.metrics import format_slot_f1
 from tflnlu.train.trainer import RunDirectoryError, TrainConfig, train
 
 DEFAULT_OUT = "runs/default"
@@ -115,7 +116,7 @@ def run(
 def format_metrics(result: dict) -> str:
     lines = [f"{'split':<6} {'intent acc':>10} {'slot F1':>8} {'exact':>7} {'n':>6}"]
     for name, m in result["splits"].items():
-        slot = "n/a" if m["slot_f1"] is None else f"{m['slot_f1']:.4f}"
+        slot = format_slot_f1(m)
         lines.append(
             f"{name:<6} {m['intent_accuracy']:>10.4f} {slot:>8} {m['exact_match']:>7.4f} {m['examples']:>6}"
         )

@@ -25,6 +25,7 @@ from tflnlu.io import atomic_directory, write_bytes_atomic, write_json_atomic
 from tflnlu.layers.embeddings import DPQEmbedding, FullEmbedding
 from tflnlu.models.joint import EMBEDDING_LAYER, ENCODER, build_model
 from tflnlu.runtime.litert import LiteRTModel
+from tflnlu.tf import keras
 from tflnlu.train.encode import encode
 from tflnlu.train.predict import evaluate, keras_predictor
 from tflnlu.train.run_dir import Run, load_run
@@ -43,6 +44,7 @@ class ExportOptions:
     representative_examples: int = 300
     max_bytes: int | None = None
     per_channel: bool = True  # per-channel weight scales in convolutions
+    seed: int = 0  # QAT fine-tuning and calibration sample
 
     def __post_init__(self):
         if self.lookup not in LOOKUPS:
@@ -82,6 +84,7 @@ def float_tensors(model_bytes: bytes) -> list[dict]:
 def export_run(
     run_dir: Path, out: Path, splits: dict, options: ExportOptions = ExportOptions(), log=print
 ) -> dict:
+    keras.utils.set_random_seed(options.seed)
     run = load_run(run_dir)
     max_len = run.model_config.max_len
     encoded = {name: encode(examples, run.vocab, run.labels, max_len) for name, examples in splits.items()}
@@ -111,7 +114,7 @@ def export_run(
     qat_predict = keras_predictor(qat_model)
     after_qat = evaluate(qat_predict, test_ids, test, run.labels)
 
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(options.seed)
     calibration = encoded["train"].ids[
         rng.permutation(len(encoded["train"].ids))[: options.representative_examples]
     ]

@@ -46,3 +46,15 @@ def dev_score(metrics: dict[str, float]) -> float:
     if metrics["slot_f1"] is None:
         return metrics["intent_accuracy"]
     return (metrics["intent_accuracy"] + metrics["slot_f1"]) / 2
+
+
+def format_slot_f1(metrics: dict) -> str:
+    return "n/a" if metrics["slot_f1"] is None else f"{metrics['slot_f1']:.4f}"
+
+
+def summary(metrics: dict) -> str:
+    """One line: intent accuracy, slot F1 and exact match."""
+    return (
+        f"intent {metrics['intent_accuracy']:.4f}  slot F1 {format_slot_f1(metrics)}  "
+        f"exact {metrics['exact_match']:.4f}"
+    )

@@ -30,7 +30,7 @@ from tflnlu.models.joint import DOMAIN_OUTPUT, INTENT_OUTPUT, SLOTS_OUTPUT, buil
 from tflnlu.tf import keras, tf
 from tflnlu.train import run_dir
 from tflnlu.train.encode import EncodedSplit, LabelSet, encode
-from tflnlu.train.metrics import dev_score
+from tflnlu.train.metrics import dev_score, format_slot_f1
 from tflnlu.train.predict import evaluate, keras_predictor
 
 Log = Callable[[str], None]
@@ -296,7 +296,7 @@ def _fit(model, optimizer, average, checkpointer, state, encoded, splits, labels
             }
         )
         checkpointer.save(state)
-        slot = "n/a" if dev["slot_f1"] is None else f"{dev['slot_f1']:.4f}"
+        slot = format_slot_f1(dev)
         log(
             f"epoch {epoch}/{config.epochs}  loss {np.mean(losses):.4f}  dev intent {dev['intent_accuracy']:.4f}"
             f"  slot F1 {slot}  ({seconds:.1f}s){'  *best' if improved else ''}"

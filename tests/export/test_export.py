@@ -132,3 +132,41 @@ def test_same_seed_same_file(exported, tmp_path):
     root, splits, _ = exported
     export_run(root / "run", tmp_path / "again", splits, ExportOptions(qat_epochs=1), log=lambda _: None)
     assert (tmp_path / "again" / "model.tflite").read_bytes() == (root / "out" / "model.tflite").read_bytes()
+
+
+def test_custom_op_export_equals_the_builtin_lowering_in_the_litert_c_api(exported, tmp_path):
+    from ai_edge_litert import schema_py_generated as schema
+
+    from tflnlu.export.fuse import ALIGNMENT
+    from tflnlu.export.kernel import CUSTOM_OP_NAME
+
+    root, splits, _ = exported
+    result = export_run(
+        root / "run",
+        tmp_path / "custom",
+        splits,
+        ExportOptions(qat_epochs=1, lookup="custom"),
+        log=lambda _: None,
+    )
+    data = (tmp_path / "custom" / "model.tflite").read_bytes()
+    operators = read_model(data).operators
+    assert operators[CUSTOM_OP_NAME] == 1 and "GATHER" not in operators
+    assert result["identical_outputs_to_builtin"] == 1.0
+    model = schema.ModelT.InitFromPackedBuf(data, 0)
+    offsets = [b.offset for b in model.buffers if b.size]
+    assert offsets and all(offset % ALIGNMENT == 0 for offset in offsets)
+    assert (
+        result["size"]["components"]["embedding codes"]
+        == (root / "run" / "vocab.txt").read_text().count("\n") * 2
+    )
+
+
+def test_custom_lookup_needs_a_dpq_run(tmp_path):
+    from tests.conftest import write_massive_dir
+
+    splits = read_splits(write_massive_dir(tmp_path / "data"), "massive").splits
+    train(splits, tmp_path / "run", {**SMALL, "embedding": "full"}, TrainConfig(epochs=1), log=lambda _: None)
+    with pytest.raises(ValueError, match="needs a DPQ run"):
+        export_run(
+            tmp_path / "run", tmp_path / "out", splits, ExportOptions(lookup="custom"), log=lambda _: None
+        )

@@ -2,7 +2,8 @@
 
     tflnlu-eval --model=out/hwu64/model.tflite --data=../shared/data/hwu64 --format=massive
 
-The model file is self-contained: vocabulary, labels and max length come from its tflnlu
+A model with the fused custom op runs through the LiteRT C API with the tflnlu kernel
+registered; any other runs in LiteRT's Interpreter. The model file is self-contained: vocabulary, labels and max length come from its tflnlu
 metadata. Prints intent accuracy, slot F1, exact match and latency, next to the Keras
 models' numbers when the export's `export.json` sits beside the model.
 """
@@ -19,9 +20,11 @@ from tflnlu.data.example import DataError
 from tflnlu.data.load import load_data
 from tflnlu.data.readers import FORMATS
 from tflnlu.data.vocab import Vocabulary
-from tflnlu.export.flatbuffer import ModelFileError
+from tflnlu.export.flatbuffer import ModelFileError, read_model
+from tflnlu.export.kernel import CUSTOM_OP_NAME
 from tflnlu.export.metadata import read_metadata
 from tflnlu.runtime.litert import LiteRTModel
+from tflnlu.runtime.litert_c import LiteRTCustomOpModel
 from tflnlu.train.encode import LabelSet, encode
 from tflnlu.train.metrics import summary
 from tflnlu.train.predict import evaluate
@@ -41,7 +44,11 @@ def run(model_path: str, data: str | None, fmt: str, split: str = "test", log=pr
     splits, _ = load_data(data, fmt, ["en"], "label", False, log)
     examples = splits[split]
     ids = encode(examples, vocab, labels, metadata["tokenizer"]["max_len"]).ids
-    model = LiteRTModel(model_bytes)
+    custom = CUSTOM_OP_NAME in read_model(model_bytes).operators
+    model = LiteRTCustomOpModel(model_bytes) if custom else LiteRTModel(model_bytes)
+    log(
+        f"running {'the fused custom op through the LiteRT C API' if custom else 'LiteRT Interpreter (builtin ops)'}"
+    )
     metrics = evaluate(model, ids, examples, labels)
     metrics["latency"] = model.latency_ms()
     rows = [("tflite (LiteRT)", metrics)]

@@ -17,14 +17,16 @@ import numpy as np
 import tflnlu
 from tflnlu.data.tokenizer import TOKENIZER_VERSION
 from tflnlu.export.flatbuffer import read_model
+from tflnlu.export.fuse import align_constants, fuse_lookup
 from tflnlu.export.golden import GOLDEN_FILE, write_golden
 from tflnlu.export.metadata import finish_model
 from tflnlu.export.quantize import convert_int8, quantize_aware_model
 from tflnlu.export.size import check_budget, size_report
 from tflnlu.io import atomic_directory, write_bytes_atomic, write_json_atomic
-from tflnlu.layers.embeddings import DPQEmbedding, FullEmbedding
+from tflnlu.layers.embeddings import CodebookLookup, DPQEmbedding, FullEmbedding
 from tflnlu.models.joint import EMBEDDING_LAYER, ENCODER, build_model
 from tflnlu.runtime.litert import LiteRTModel
+from tflnlu.runtime.litert_c import LiteRTCustomOpModel
 from tflnlu.tf import keras
 from tflnlu.train.encode import encode
 from tflnlu.train.predict import evaluate, keras_predictor
@@ -32,7 +34,7 @@ from tflnlu.train.run_dir import Run, load_run
 from tflnlu.train.trainer import TrainConfig, fine_tune
 
 MODEL_FILE = "model.tflite"
-LOOKUPS = ("builtin",)
+LOOKUPS = ("builtin", "custom")
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,10 @@ def export_run(
     test, test_ids = splits["test"], encoded["test"].ids
     fp32_metrics = evaluate(keras_predictor(run.model), test_ids, test, run.labels)
 
-    model = build_model(run.model_config, embedding=export_embedding(run, options))
+    embedding = export_embedding(run, options)
+    if options.lookup == "custom" and not isinstance(embedding, CodebookLookup):
+        raise ValueError("--lookup=custom needs a DPQ run: a full embedding has no codes to look up")
+    model = build_model(run.model_config, embedding=embedding)
     model.get_layer(ENCODER).set_weights(run.model.get_layer(ENCODER).get_weights())
     before_qat = evaluate(keras_predictor(model), test_ids, test, run.labels)
     log(
@@ -121,14 +126,18 @@ def export_run(
     log("converting to int8 TFLite ...")
     converted = convert_int8(qat_model, calibration)
     kept_float = float_tensors(converted)  # before names are shortened: the reasons need them
-    model_bytes = finish_model(converted, _metadata(run))
+    builtin_bytes = finish_model(converted, _metadata(run))
+    model_bytes = builtin_bytes
+    if options.lookup == "custom":
+        model_bytes = align_constants(finish_model(_fuse(converted, model), _metadata(run)))
     report = size_report(read_model(model_bytes))
     check_budget(report, options.max_bytes, "the exported model")
 
-    litert = LiteRTModel(model_bytes)
+    builtin = LiteRTModel(builtin_bytes)
+    runner = builtin if options.lookup == "builtin" else LiteRTCustomOpModel(model_bytes)
     started = time.monotonic()
-    tflite_metrics = evaluate(litert, test_ids, test, run.labels)
-    agreement = float(np.mean(litert(test_ids)[0].argmax(-1) == qat_predict(test_ids)[0].argmax(-1)))
+    tflite_metrics = evaluate(runner, test_ids, test, run.labels)
+    agreement = float(np.mean(runner(test_ids)[0].argmax(-1) == qat_predict(test_ids)[0].argmax(-1)))
     result = {
         "lookup": options.lookup,
         "test": {
@@ -138,7 +147,7 @@ def export_run(
             "tflite": tflite_metrics,
         },
         "intent_agreement_with_qat_keras": agreement,
-        "latency": litert.latency_ms(),
+        "latency": runner.latency_ms(),
         "size": report,
         "reference_fp32_bytes": _fp32_reference_bytes(run),
         "float_tensors": kept_float,
@@ -146,16 +155,29 @@ def export_run(
         "options": dataclasses.asdict(options),
     }
     result["compression"] = 1 - report["file_bytes"] / result["reference_fp32_bytes"]
+    if runner is not builtin:  # the two lowerings of one conversion, diffed on every test utterance
+        result["identical_outputs_to_builtin"] = float(
+            np.mean([_same(runner.raw_one(row), builtin.raw_one(row)) for row in test_ids])
+        )
     with atomic_directory(Path(out)) as directory:
         write_bytes_atomic(directory / MODEL_FILE, model_bytes)
         run.vocab.save(directory / "vocab.txt")
         run.labels.save(directory)
         write_json_atomic(directory / "tokenizer.json", {"version": TOKENIZER_VERSION, "max_len": max_len})
         result["golden_records"] = write_golden(
-            directory / GOLDEN_FILE, [e.text for e in test], LiteRTModel(model_bytes), run.vocab, run.labels
+            directory / GOLDEN_FILE, [e.text for e in test], builtin, run.vocab, run.labels
         )
         write_json_atomic(directory / "export.json", result)
     return result
+
+
+def _fuse(converted: bytes, model) -> bytes:
+    lookup = model.get_layer(EMBEDDING_LAYER)
+    return fuse_lookup(converted, lookup.bits, lookup.num_groups, lookup.num_codes)
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    return all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
 
 
 def _fp32_reference_bytes(run: Run) -> int:

@@ -3,15 +3,14 @@
 The Python LiteRT packages cannot register a custom kernel; the C API's CompiledModel can
 (`LiteRtAddCustomOpKernelOption`). No LiteRT headers ship anywhere, so the few functions
 and structs used here are declared from `docs/litert_c_api_facts.md` (LiteRT 2.3.0), with
-size checks. The kernel callbacks hand the op's buffers to the C99 compute core in
-`tflnlu/export/kernel`. The runtime ignores callback statuses, so errors (bad options,
-out-of-range ids or codes) are recorded on the Python side and raised after the run.
+size checks. The kernel is C (`tflnlu/export/kernel/litert_kernel.c`, around the C99 compute
+core). The runtime ignores callback statuses, so the kernel counts its errors (bad options
+or shapes, out-of-range ids or codes) in its own state, read and raised after each run.
 """
 
 from __future__ import annotations
 
 import ctypes as C
-import struct
 import time
 from pathlib import Path
 
@@ -20,15 +19,14 @@ import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
 from tflnlu.export.flatbuffer import read_model
-from tflnlu.export.fuse import ALIGNMENT, OPTIONS_FORMAT
-from tflnlu.export.kernel import CUSTOM_OP_NAME, LookupShape, load_kernel
+from tflnlu.export.fuse import ALIGNMENT
+from tflnlu.export.kernel import CUSTOM_OP_NAME, KERNEL_DIR
 
 PINNED_LITERT = "2.3.0"
 _MAX_RANK = 8
 _INT8, _INT32 = 9, 2  # LiteRtElementType
 _CPU = 1  # kLiteRtHwAcceleratorCpu
 _ENV_AUTO_REGISTER_ACCELERATORS, _ENV_MIN_LOG_SEVERITY, _ANY_INT = 24, 25, 2
-_LOCK_READ, _LOCK_WRITE = 0, 1
 
 
 class Layout(C.Structure):
@@ -90,9 +88,6 @@ def _declare(lib: C.CDLL) -> None:
             [C.POINTER(RankedTensorType), vp, size, vp, C.POINTER(vp)],
         ),
         "LiteRtDestroyTensorBuffer": (None, [vp]),
-        "LiteRtLockTensorBuffer": (status, [vp, C.POINTER(vp), C.c_int]),
-        "LiteRtUnlockTensorBuffer": (status, [vp]),
-        "LiteRtGetTensorBufferTensorType": (status, [vp, C.POINTER(RankedTensorType)]),
     }
     for name, (restype, argtypes) in signatures.items():
         function = getattr(lib, name)
@@ -122,64 +117,24 @@ def _aligned_array(nbytes: int) -> tuple[np.ndarray, int]:
     return raw, raw.ctypes.data + (-raw.ctypes.data) % ALIGNMENT
 
 
-class _LookupKernel:
-    """The custom op's callbacks; shapes come from the buffers on every call (one user_data
-    serves every node of the op)."""
-
-    def __init__(self, lib: C.CDLL):
-        self.lib, self.core = lib, load_kernel().tflnlu_codebook_lookup
-        self.options: tuple[int, int, int] | None = None
-        self.errors: list[str] = []
-        self.struct = CustomOpKernel(
-            _INIT(self.init), _LAYOUTS(self.layouts), _RUN(self.run), _DESTROY(self.destroy)
+def load_lookup_kernel(lib: C.CDLL) -> C.CDLL:
+    """The C kernel (`litert_kernel.c`); needs libLiteRt.so loaded globally first (`lib`)."""
+    del lib  # only its global loading matters
+    built = sorted(KERNEL_DIR.glob("_litert_kernel*.so"))
+    if not built:
+        raise FileNotFoundError(
+            f"the LiteRT kernel is not built in {KERNEL_DIR}: reinstall tflnlu with a C compiler"
         )
-
-    def init(self, _user_data, data, size):
-        raw = C.string_at(data, size) if data else b""
-        if len(raw) != 16 or struct.unpack("<i", raw[:4])[0] != OPTIONS_FORMAT:
-            self.errors.append(f"{CUSTOM_OP_NAME}: unexpected custom options {raw!r}")
-            return 1
-        self.options = struct.unpack("<3i", raw[4:])
-        return 0
-
-    def layouts(self, _user_data, num_inputs, inputs, num_outputs, outputs):
-        if self.options is None or num_inputs != 3 or num_outputs != 1:
-            self.errors.append(f"{CUSTOM_OP_NAME}: expected 3 inputs and 1 output")
-            return 1
-        ids, codebook = inputs[0], inputs[2]
-        dims = [*ids.dimensions[: ids.rank], self.options[1], codebook.dimensions[1]]
-        outputs[0].rank, outputs[0].has_strides = len(dims), 0
-        for i, d in enumerate(dims):
-            outputs[0].dimensions[i] = d
-        return 0
-
-    def _locked(self, buffer, mode):
-        address, kind = C.c_void_p(), RankedTensorType()
-        _check(self.lib.LiteRtLockTensorBuffer(buffer, C.byref(address), mode), "lock")
-        _check(self.lib.LiteRtGetTensorBufferTensorType(buffer, C.byref(kind)), "tensor type")
-        return address.value, list(kind.layout.dimensions[: kind.layout.rank])
-
-    def run(self, _user_data, num_inputs, inputs, num_outputs, outputs):
-        try:
-            (ids, ids_dims), (codes, code_dims), (codebook, book_dims) = (
-                self._locked(inputs[i], _LOCK_READ) for i in range(3)
-            )
-            out, _ = self._locked(outputs[0], _LOCK_WRITE)
-            bits, groups, num_codes = self.options
-            shape = LookupShape(code_dims[0], code_dims[1], bits, groups, num_codes, book_dims[1])
-            bad = self.core(C.byref(shape), ids, int(np.prod(ids_dims)), codes, codebook, out)
-            if bad:
-                self.errors.append(f"{CUSTOM_OP_NAME}: {bad} out-of-range ids or codes (zero rows written)")
-        except Exception as e:  # the runtime ignores statuses: keep the error for the caller
-            self.errors.append(f"{CUSTOM_OP_NAME}: {e}")
-            return 1
-        finally:
-            for buffer in [*(inputs[i] for i in range(3)), outputs[0]]:
-                self.lib.LiteRtUnlockTensorBuffer(buffer)
-        return 0
-
-    def destroy(self, _user_data):
-        return 0
+    kernel = C.CDLL(str(built[0]))
+    kernel.tflnlu_litert_kernel.restype = C.POINTER(CustomOpKernel)
+    kernel.tflnlu_litert_kernel.argtypes = []
+    kernel.tflnlu_kernel_state_new.restype = C.c_void_p
+    kernel.tflnlu_kernel_state_new.argtypes = []
+    kernel.tflnlu_kernel_state_free.restype = None
+    kernel.tflnlu_kernel_state_free.argtypes = [C.c_void_p]
+    kernel.tflnlu_kernel_take_errors.restype = C.c_int64
+    kernel.tflnlu_kernel_take_errors.argtypes = [C.c_void_p]
+    return kernel
 
 
 class LiteRTCustomOpModel:
@@ -192,7 +147,8 @@ class LiteRTCustomOpModel:
         data = model if isinstance(model, bytes) else Path(model).read_bytes()
         read_model(data, "model" if isinstance(model, bytes) else str(model))  # clear error if corrupt
         self.lib = lib = load_litert()
-        self.kernel = _LookupKernel(lib)
+        self.kernel = load_lookup_kernel(lib)
+        self.kernel_state = self.kernel.tflnlu_kernel_state_new()
         self._model_memory, address = _aligned_array(len(data))
         self._model_memory[address - self._model_memory.ctypes.data :][: len(data)] = np.frombuffer(
             data, np.uint8
@@ -213,7 +169,11 @@ class LiteRTCustomOpModel:
             _check(lib.LiteRtSetOptionsHardwareAccelerators(compile_options, _CPU), "select CPU")
             _check(
                 lib.LiteRtAddCustomOpKernelOption(
-                    compile_options, CUSTOM_OP_NAME.encode(), 1, C.byref(self.kernel.struct), None
+                    compile_options,
+                    CUSTOM_OP_NAME.encode(),
+                    1,
+                    self.kernel.tflnlu_litert_kernel(),
+                    self.kernel_state,
                 ),
                 "register the custom op",
             )
@@ -265,9 +225,11 @@ class LiteRTCustomOpModel:
         self._outputs = (C.c_void_p * len(subgraph.outputs))(*(h for _, h in self._buffers[1:]))
 
     def _raise_kernel_errors(self) -> None:
-        if self.kernel.errors:
-            errors, self.kernel.errors = self.kernel.errors, []
-            raise RuntimeError("; ".join(errors))
+        errors = self.kernel.tflnlu_kernel_take_errors(self.kernel_state)
+        if errors:
+            raise RuntimeError(
+                f"{CUSTOM_OP_NAME}: {errors} kernel errors (bad options or shapes, out-of-range ids or codes)"
+            )
 
     def raw_one(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         self._views[0][...] = ids.reshape(self._views[0].shape)
@@ -314,6 +276,9 @@ class LiteRTCustomOpModel:
             if handle:
                 getattr(self.lib, destroy)(handle)
                 setattr(self, attr, None)
+        if getattr(self, "kernel_state", None):
+            self.kernel.tflnlu_kernel_state_free(self.kernel_state)
+            self.kernel_state = None
 
     def __del__(self):
         self.close()

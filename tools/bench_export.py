@@ -3,8 +3,9 @@
     python tools/bench_export.py --runs=full:/tmp/bench_runs/full,dpq:/tmp/bench_runs/dpq_sx_k16_d16 \\
         --results=tools/results/export_hwu64.json
 
-Each `name:run_dir` is exported with `tflnlu-export`'s defaults (builtin lookup, QAT), and a
-`name_per_tensor` variant of each DPQ run with per-tensor weight scales. Measured on the
+Each `name:run_dir` is exported with `tflnlu-export`'s defaults (builtin lookup, QAT); each
+DPQ run also with the fused custom op (`name_custom_op`, run through the LiteRT C API) and with
+per-tensor weight scales (`name_per_tensor`). Measured on the
 written .tflite: the run's test split in LiteRT, per-utterance latency, sizes per component.
 """
 
@@ -33,6 +34,7 @@ def main(argv):
         name, run_dir = item.split(":", 1)
         variants = {name: ExportOptions()}
         if "dpq" in name:
+            variants[f"{name}_custom_op"] = ExportOptions(lookup="custom")
             variants[f"{name}_per_tensor"] = ExportOptions(per_channel=False)
         for variant, options in variants.items():
             print(f"== {variant}", flush=True)
@@ -49,6 +51,7 @@ def main(argv):
                     for k, v in result["test"].items()
                 },
                 "intent_agreement_with_qat_keras": result["intent_agreement_with_qat_keras"],
+                "identical_outputs_to_builtin": result.get("identical_outputs_to_builtin"),
                 "options": result["options"],
             }
     write_json_atomic(Path(FLAGS.results), results)

@@ -160,6 +160,14 @@ def test_custom_op_export_equals_the_builtin_lowering_in_the_litert_c_api(export
         == (root / "run" / "vocab.txt").read_text().count("\n") * 2
     )
 
+    from tflnlu.runtime.litert_c import LiteRTCustomOpModel
+
+    runner = LiteRTCustomOpModel(data)
+    with pytest.raises(RuntimeError, match="12 kernel errors"):  # the runtime ignores statuses: ours does not
+        runner.raw_one(np.full(12, 10_000, np.int32))
+    intents, _ = runner(np.zeros((1, 12), np.int32))
+    assert intents.shape == (1, 4)
+
 
 def test_custom_lookup_needs_a_dpq_run(tmp_path):
     from tests.conftest import write_massive_dir

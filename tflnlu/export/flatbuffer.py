@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import flatbuffers
 from ai_edge_litert import schema_py_generated as schema
 
 TFLITE_IDENTIFIER = b"TFL3"
@@ -79,6 +80,13 @@ def read_model(data: bytes, source: str = "model") -> ModelInfo:
         buffer = buffers[entry.buffer]
         metadata[entry.name.decode()] = bytes(buffer.data) if buffer.data is not None else b""
     return ModelInfo(len(data), tensors, operators, metadata)
+
+
+def pack_model(model: schema.ModelT) -> bytes:
+    """Serialize an object-API model back into a .tflite flatbuffer."""
+    builder = flatbuffers.Builder(1 << 16)
+    builder.Finish(model.Pack(builder), file_identifier=TFLITE_IDENTIFIER)
+    return bytes(builder.Output())
 
 
 def read_model_file(path: Path) -> ModelInfo:

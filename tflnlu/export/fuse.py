@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import struct
 
-import flatbuffers
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
+from tflnlu.export.flatbuffer import pack_model
 from tflnlu.export.kernel import CUSTOM_OP_NAME
 
 ALIGNMENT = 64  # LITERT_HOST_MEMORY_BUFFER_ALIGNMENT
@@ -72,7 +72,7 @@ def fuse_lookup(model_bytes: bytes, bits: int, num_groups: int, num_codes: int) 
         + [op for i, op in enumerate(subgraph.operators) if i > first and i not in chain]
     )
     _drop_unused_constants(model)
-    return _pack(model)
+    return pack_model(model)
 
 
 def align_constants(model_bytes: bytes) -> bytes:
@@ -120,14 +120,14 @@ def _pack_aligned(model) -> bytes:
         if buffer.data is not None and len(buffer.data):
             payloads[index] = np.asarray(buffer.data, dtype=np.uint8).tobytes()
             buffer.data, buffer.offset, buffer.size = None, 1, len(payloads[index])  # placeholder offset
-    head = _pack(model)
+    head = pack_model(model)
     position, layout = _align(len(head)), {}
     for index, data in payloads.items():
         layout[index] = position
         position = _align(position + len(data))
     for index, offset in layout.items():
         model.buffers[index].offset = offset
-    head = _pack(model)
+    head = pack_model(model)
     if _align(len(head)) != min(layout.values(), default=_align(len(head))):
         raise RuntimeError("the flatbuffer changed size while its buffer offsets were set")
     out = bytearray(head)
@@ -138,9 +138,3 @@ def _pack_aligned(model) -> bytes:
 
 def _align(n: int) -> int:
     return -(-n // ALIGNMENT) * ALIGNMENT
-
-
-def _pack(model) -> bytes:
-    builder = flatbuffers.Builder(1 << 16)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
-    return bytes(builder.Output())

@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 import zlib
 
-import flatbuffers
 from ai_edge_litert import schema_py_generated as schema
 
-from tflnlu.export.flatbuffer import read_model
+from tflnlu.export.flatbuffer import pack_model, read_model
 from tflnlu.export.size import component_of
 
 METADATA_NAME = "tflnlu"
@@ -33,9 +32,7 @@ def finish_model(model_bytes: bytes, payload: dict) -> bytes:
     entry.name = METADATA_NAME
     entry.buffer = len(model.buffers) - 1
     model.metadata = [m for m in (model.metadata or []) if m.name != METADATA_NAME.encode()] + [entry]
-    builder = flatbuffers.Builder(len(model_bytes) + 1024)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
-    return bytes(builder.Output())
+    return pack_model(model)
 
 
 def _shorten_names(model) -> None:

@@ -7,9 +7,7 @@ table), encoder, heads; `overhead` is everything else in the file (graph, metada
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from tflnlu.export.flatbuffer import ModelInfo, read_model_file
+from tflnlu.export.flatbuffer import ModelInfo
 
 HEAD_LAYERS = ("intent", "domain", "slot_logits", "slot_context")
 # Tensor-name fragments inside the embedding layer -> component (first match wins).
@@ -92,9 +90,3 @@ def check_budget(report: dict, max_bytes: int | None, source: str = "model") -> 
         f"{source} is {report['file_bytes']:,} bytes, over the budget of {max_bytes:,} bytes by "
         f"{report['file_bytes'] - max_bytes:,}; largest components: {largest}"
     )
-
-
-def report_file(path: Path, max_bytes: int | None = None) -> dict:
-    report = size_report(read_model_file(path))
-    check_budget(report, max_bytes, str(path))
-    return report

@@ -18,14 +18,38 @@ INPUT_KEY = "ids"
 OUTPUT_KEYS = ("intent", "slots")
 
 
-def _dequantize(values: np.ndarray, details: dict) -> np.ndarray:
-    scale, zero_point = details["quantization"]
+def dequantize(values: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
     if values.dtype in (np.int8, np.uint8, np.int16) and scale:
         return (values.astype(np.float32) - zero_point) * scale
     return values.astype(np.float32)
 
 
-class LiteRTModel:
+class UtteranceRunner:
+    """What every runner of an exported file shares: `predict_one(ids [T])` from the subclass,
+    the predictor interface over [N, T] and the latency summary of its invocations."""
+
+    latencies: list[float]
+
+    def predict_one(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def __call__(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Predictor interface: ids [N, T] -> (intent logits [N, I], slot logits [N, T, S])."""
+        results = [self.predict_one(row) for row in ids]
+        return np.stack([r[0] for r in results]), np.stack([r[1] for r in results])
+
+    def latency_ms(self) -> dict:
+        if not self.latencies:
+            return {}
+        ms = np.array(self.latencies) * 1000
+        return {
+            "mean_ms": float(ms.mean()),
+            "p50_ms": float(np.median(ms)),
+            "p90_ms": float(np.percentile(ms, 90)),
+        }
+
+
+class LiteRTModel(UtteranceRunner):
     """A .tflite in LiteRT's Interpreter (1 thread by default, for comparable latency)."""
 
     def __init__(self, model: Path | bytes, num_threads: int = 1):
@@ -48,22 +72,10 @@ class LiteRTModel:
         return tuple(out[k][0] for k in OUTPUT_KEYS)
 
     def dequantize(self, raw: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        return tuple(_dequantize(r, self.output_details[k]) for r, k in zip(raw, OUTPUT_KEYS, strict=True))
+        return tuple(
+            dequantize(r, *self.output_details[k]["quantization"])
+            for r, k in zip(raw, OUTPUT_KEYS, strict=True)
+        )
 
     def predict_one(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self.dequantize(self.raw_one(ids))
-
-    def __call__(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Predictor interface: ids [N, T] -> (intent logits [N, I], slot logits [N, T, S])."""
-        results = [self.predict_one(row) for row in ids]
-        return np.stack([r[0] for r in results]), np.stack([r[1] for r in results])
-
-    def latency_ms(self) -> dict:
-        if not self.latencies:
-            return {}
-        ms = np.array(self.latencies) * 1000
-        return {
-            "mean_ms": float(ms.mean()),
-            "p50_ms": float(np.median(ms)),
-            "p90_ms": float(np.percentile(ms, 90)),
-        }

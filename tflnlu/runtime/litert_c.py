@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes as C
 import time
+from functools import cache
 from pathlib import Path
 
 import ai_edge_litert
@@ -21,6 +22,7 @@ from ai_edge_litert import schema_py_generated as schema
 from tflnlu.export.flatbuffer import read_model
 from tflnlu.export.fuse import ALIGNMENT
 from tflnlu.export.kernel import CUSTOM_OP_NAME, KERNEL_DIR
+from tflnlu.runtime.litert import UtteranceRunner, dequantize
 
 PINNED_LITERT = "2.3.0"
 _MAX_RANK = 8
@@ -94,7 +96,9 @@ def _declare(lib: C.CDLL) -> None:
         function.restype, function.argtypes = restype, argtypes
 
 
+@cache
 def load_litert() -> C.CDLL:
+    """libLiteRt.so, loaded once and globally (the kernel library resolves against it)."""
     from importlib.metadata import version
 
     if version("ai-edge-litert") != PINNED_LITERT:
@@ -117,9 +121,10 @@ def _aligned_array(nbytes: int) -> tuple[np.ndarray, int]:
     return raw, raw.ctypes.data + (-raw.ctypes.data) % ALIGNMENT
 
 
-def load_lookup_kernel(lib: C.CDLL) -> C.CDLL:
-    """The C kernel (`litert_kernel.c`); needs libLiteRt.so loaded globally first (`lib`)."""
-    del lib  # only its global loading matters
+@cache
+def load_lookup_kernel() -> C.CDLL:
+    """The C kernel (`litert_kernel.c`), loaded after the libLiteRt.so it calls into."""
+    load_litert()
     built = sorted(KERNEL_DIR.glob("_litert_kernel*.so"))
     if not built:
         raise FileNotFoundError(
@@ -137,7 +142,7 @@ def load_lookup_kernel(lib: C.CDLL) -> C.CDLL:
     return kernel
 
 
-class LiteRTCustomOpModel:
+class LiteRTCustomOpModel(UtteranceRunner):
     """A custom-op export compiled by LiteRT's CompiledModel, with the tflnlu kernel registered.
 
     Same predictor interface as `LiteRTModel`: ids [N, T] -> (intent logits, slot logits).
@@ -147,7 +152,7 @@ class LiteRTCustomOpModel:
         data = model if isinstance(model, bytes) else Path(model).read_bytes()
         read_model(data, "model" if isinstance(model, bytes) else str(model))  # clear error if corrupt
         self.lib = lib = load_litert()
-        self.kernel = load_lookup_kernel(lib)
+        self.kernel = load_lookup_kernel()
         self.kernel_state = self.kernel.tflnlu_kernel_state_new()
         self._model_memory, address = _aligned_array(len(data))
         self._model_memory[address - self._model_memory.ctypes.data :][: len(data)] = np.frombuffer(
@@ -247,21 +252,7 @@ class LiteRTCustomOpModel:
     def predict_one(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raw = self.raw_one(ids)
         scales = [self.output_quantization[i] for i in self._order]
-        return tuple(
-            (r.astype(np.float32) - zero) * scale for r, (scale, zero) in zip(raw, scales, strict=True)
-        )
-
-    def __call__(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        results = [self.predict_one(row) for row in ids]
-        return np.stack([r[0] for r in results]), np.stack([r[1] for r in results])
-
-    def latency_ms(self) -> dict:
-        ms = np.array(self.latencies) * 1000
-        return {
-            "mean_ms": float(ms.mean()),
-            "p50_ms": float(np.median(ms)),
-            "p90_ms": float(np.percentile(ms, 90)),
-        }
+        return tuple(dequantize(r, scale, zero) for r, (scale, zero) in zip(raw, scales, strict=True))
 
     def close(self) -> None:
         for _, handle in getattr(self, "_buffers", []):

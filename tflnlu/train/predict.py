@@ -53,6 +53,12 @@ def decode(
 
 
 def evaluate(predict: Predictor, ids: np.ndarray, examples: Sequence[Example], labels: LabelSet) -> dict:
-    intent_logits, slot_logits = predict(ids)
+    return score_outputs(*predict(ids), examples, labels)
+
+
+def score_outputs(
+    intent_logits: np.ndarray, slot_logits: np.ndarray, examples: Sequence[Example], labels: LabelSet
+) -> dict:
+    """Metrics of outputs already computed (so they can serve other comparisons too)."""
     intents, tags = decode(intent_logits, slot_logits, [len(e.tokens) for e in examples], labels)
     return nlu_metrics([e.intent for e in examples], intents, [e.tags for e in examples], tags)

@@ -19,7 +19,7 @@ from tflnlu.data.builtin import BUILTIN_NAME
 from tflnlu.data.example import DataError
 from tflnlu.data.load import load_data
 from tflnlu.data.readers import FORMATS
-from tflnlu.export.export import LOOKUPS, ExportOptions, export_run
+from tflnlu.export.export import LOOKUPS, TARGETS, ExportOptions, export_run
 from tflnlu.export.size import BudgetExceeded, format_report
 from tflnlu.train.metrics import summary
 
@@ -36,6 +36,15 @@ flags.DEFINE_float(
 )
 flags.DEFINE_bool("per_channel", True, "Per-channel weight scales (more accurate, 12 bytes per channel).")
 flags.DEFINE_integer("max_bytes", None, "Fail (and write nothing) if the .tflite is larger.", lower_bound=1)
+flags.DEFINE_enum(
+    "target", "desktop", TARGETS, "mcu: also verify in TFLite-Micro and write C sources and the op resolver."
+)
+flags.DEFINE_integer(
+    "max_flash_bytes", None, "--target=mcu: fail if the flatbuffer is larger.", lower_bound=1
+)
+flags.DEFINE_integer(
+    "max_arena_bytes", None, "--target=mcu: fail if the TFLM arena needs more.", lower_bound=1
+)
 flags.DEFINE_string("data", None, "Data for QAT and evaluation (default: the run's own).")
 flags.DEFINE_enum("format", None, FORMATS, "Format of --data (default: the run's).")
 
@@ -64,8 +73,28 @@ def run(
         f"LiteRT latency {result['latency']['mean_ms']:.3f} ms/utterance; "
         f"{result['compression']:.2%} smaller than the fp32 reference ({result['reference_fp32_bytes']:,} B)"
     )
+    if "mcu" in result:
+        log(format_mcu(result["mcu"]))
     log(f"export written to {out}")
     return result
+
+
+def format_mcu(mcu: dict) -> str:
+    versus = mcu["versus_litert_reference_kernels"]
+    lines = [
+        f"TFLite-Micro {mcu['tflite_micro_version']}: {summary(mcu['test'])}",
+        f"  flash {mcu['flash_bytes']:,} B; tensor arena {mcu['arena_bytes']:,} B (fails at {mcu['fails_at_bytes']:,} B)",
+        f"  {mcu['resolver_size']} operator kinds: "
+        + ", ".join(f"{op} x{n}" for op, n in mcu["operators"].items()),
+        f"  versus LiteRT reference kernels: identical int8 outputs on {versus['identical_outputs']:.2%} of test "
+        f"utterances, same intent on {versus['same_intent']:.2%}, largest difference {versus['largest_int8_difference']}",
+    ]
+    first = versus["first_differing_operator"]
+    if first:
+        lines.append(
+            f"  first differing operator: #{first['operator_index']} {first['operator']} (by {first['largest_difference']})"
+        )
+    return "\n".join(lines)
 
 
 def main(argv: list[str]) -> int:
@@ -81,6 +110,9 @@ def main(argv: list[str]) -> int:
         qat_learning_rate=FLAGS.qat_learning_rate,
         max_bytes=FLAGS.max_bytes,
         per_channel=FLAGS.per_channel,
+        target=FLAGS.target,
+        max_flash_bytes=FLAGS.max_flash_bytes,
+        max_arena_bytes=FLAGS.max_arena_bytes,
     )
     try:
         run(FLAGS.run, FLAGS.out, options, FLAGS.data, FLAGS.format)

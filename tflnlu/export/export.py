@@ -19,6 +19,16 @@ from tflnlu.data.tokenizer import TOKENIZER_VERSION
 from tflnlu.export.flatbuffer import read_model
 from tflnlu.export.fuse import align_constants, fuse_lookup
 from tflnlu.export.golden import GOLDEN_FILE, write_golden
+from tflnlu.export.mcu import (
+    HEADER_FILE,
+    RESOLVER_FILE,
+    SOURCE_FILE,
+    c_array_sources,
+    check_mcu_budgets,
+    check_operators,
+    op_resolver_source,
+    verify_on_tflm,
+)
 from tflnlu.export.metadata import finish_model
 from tflnlu.export.quantize import convert_int8, quantize_aware_model
 from tflnlu.export.size import check_budget, size_report
@@ -35,6 +45,7 @@ from tflnlu.train.trainer import TrainConfig, fine_tune
 
 MODEL_FILE = "model.tflite"
 LOOKUPS = ("builtin", "custom")
+TARGETS = ("desktop", "mcu")  # mcu: also verified in TFLite-Micro, with C sources and budgets
 
 
 @dataclass(frozen=True)
@@ -47,10 +58,21 @@ class ExportOptions:
     max_bytes: int | None = None
     per_channel: bool = True  # per-channel weight scales in convolutions
     seed: int = 0  # QAT fine-tuning and calibration sample
+    target: str = "desktop"
+    max_flash_bytes: int | None = None  # mcu: the whole flatbuffer
+    max_arena_bytes: int | None = None  # mcu: the TFLM tensor arena
 
     def __post_init__(self):
         if self.lookup not in LOOKUPS:
             raise ValueError(f"lookup must be one of {LOOKUPS}, got {self.lookup!r}")
+        if self.target not in TARGETS:
+            raise ValueError(f"target must be one of {TARGETS}, got {self.target!r}")
+        if self.target == "mcu" and self.lookup != "builtin":
+            raise ValueError(
+                "--target=mcu needs --lookup=builtin: the pip TFLite-Micro runtime cannot register a custom op"
+            )
+        if self.target != "mcu" and (self.max_flash_bytes or self.max_arena_bytes):
+            raise ValueError("--max_flash_bytes and --max_arena_bytes apply to --target=mcu only")
 
 
 def export_embedding(run: Run, options: ExportOptions):
@@ -132,6 +154,8 @@ def export_run(
         model_bytes = align_constants(finish_model(_fuse(converted, model), _metadata(run)))
     report = size_report(read_model(model_bytes))
     check_budget(report, options.max_bytes, "the exported model")
+    if options.target == "mcu":
+        check_operators(read_model(model_bytes))  # fail on a missing TFLM kernel before any long work
 
     builtin = LiteRTModel(builtin_bytes)
     runner = builtin if options.lookup == "builtin" else LiteRTCustomOpModel(model_bytes)
@@ -160,8 +184,21 @@ def export_run(
         result["identical_outputs_to_builtin"] = float(
             np.mean([_same(runner.raw_one(row), builtin.raw_one(row)) for row in test_ids])
         )
+    if options.target == "mcu":
+        log("verifying in TFLite-Micro: whole test split, arena bisection ...")
+        result["mcu"] = verify_on_tflm(
+            model_bytes, test_ids, lambda i, s: score_outputs(i, s, test, run.labels)
+        )
+        check_mcu_budgets(
+            result["mcu"]["flash_bytes"],
+            result["mcu"]["arena_bytes"],
+            options.max_flash_bytes,
+            options.max_arena_bytes,
+        )
     with atomic_directory(Path(out)) as directory:
         write_bytes_atomic(directory / MODEL_FILE, model_bytes)
+        if options.target == "mcu":
+            _write_mcu_sources(directory, model_bytes)
         run.vocab.save(directory / "vocab.txt")
         run.labels.save(directory)
         write_json_atomic(directory / "tokenizer.json", {"version": TOKENIZER_VERSION, "max_len": max_len})
@@ -170,6 +207,13 @@ def export_run(
         )
         write_json_atomic(directory / "export.json", result)
     return result
+
+
+def _write_mcu_sources(directory: Path, model_bytes: bytes) -> None:
+    header, source = c_array_sources(model_bytes)
+    write_bytes_atomic(directory / HEADER_FILE, header.encode())
+    write_bytes_atomic(directory / SOURCE_FILE, source.encode())
+    write_bytes_atomic(directory / RESOLVER_FILE, op_resolver_source(read_model(model_bytes)).encode())
 
 
 def _fuse(converted: bytes, model) -> bytes:

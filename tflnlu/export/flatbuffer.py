@@ -71,15 +71,24 @@ def read_model(data: bytes, source: str = "model") -> ModelInfo:
     operators: Counter = Counter()
     for subgraph in model.subgraphs:
         for op in subgraph.operators or []:
-            code = model.operatorCodes[op.opcodeIndex]
-            builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
-            name = code.customCode.decode() if code.customCode else _BUILTIN_NAMES.get(builtin, str(builtin))
-            operators[name] += 1
+            operators[_operator_name(model, op)] += 1
     metadata = {}
     for entry in model.metadata or []:
         buffer = buffers[entry.buffer]
         metadata[entry.name.decode()] = bytes(buffer.data) if buffer.data is not None else b""
     return ModelInfo(len(data), tensors, operators, metadata)
+
+
+def _operator_name(model: schema.ModelT, op: schema.OperatorT) -> str:
+    code = model.operatorCodes[op.opcodeIndex]
+    builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
+    return code.customCode.decode() if code.customCode else _BUILTIN_NAMES.get(builtin, str(builtin))
+
+
+def execution_order(data: bytes) -> list[tuple[str, list[int]]]:
+    """The main subgraph's operators in execution order: (operator name, output tensor indices)."""
+    model = schema.ModelT.InitFromPackedBuf(data, 0)
+    return [(_operator_name(model, op), [int(t) for t in op.outputs]) for op in model.subgraphs[0].operators]
 
 
 def pack_model(model: schema.ModelT) -> bytes:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from ai_edge_litert.interpreter import Interpreter
+from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
 from tflnlu.export.flatbuffer import read_model
 
@@ -50,12 +50,30 @@ class UtteranceRunner:
 
 
 class LiteRTModel(UtteranceRunner):
-    """A .tflite in LiteRT's Interpreter (1 thread by default, for comparable latency)."""
+    """A .tflite in LiteRT's Interpreter (1 thread by default, for comparable latency).
 
-    def __init__(self, model: Path | bytes, num_threads: int = 1):
+    By default LiteRT runs int8 graphs through XNNPACK; `reference_kernels=True` uses the
+    reference kernels instead, the ones TFLite-Micro's are ported from (for bit comparisons).
+    `preserve_all_tensors` keeps intermediate tensors readable after a run.
+    """
+
+    def __init__(
+        self,
+        model: Path | bytes,
+        num_threads: int = 1,
+        reference_kernels: bool = False,
+        preserve_all_tensors: bool = False,
+    ):
         data = model if isinstance(model, bytes) else Path(model).read_bytes()
         read_model(data, "model" if isinstance(model, bytes) else str(model))  # clear error if corrupt
-        self.interpreter = Interpreter(model_content=data, num_threads=num_threads)
+        self.interpreter = Interpreter(
+            model_content=data,
+            num_threads=num_threads,
+            experimental_op_resolver_type=OpResolverType.BUILTIN_REF
+            if reference_kernels
+            else OpResolverType.AUTO,
+            experimental_preserve_all_tensors=preserve_all_tensors,
+        )
         self.runner = self.interpreter.get_signature_runner()
         self.output_details = self.runner.get_output_details()
         missing = [k for k in OUTPUT_KEYS if k not in self.output_details]

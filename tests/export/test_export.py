@@ -118,7 +118,10 @@ def test_golden_file_covers_the_test_split_and_edge_cases(exported):
 
     root, splits, result = exported
     lines = (root / "out" / "golden.jsonl").read_text(encoding="utf-8").splitlines()
-    assert len(lines) == result["golden_records"] == len(splits["test"]) + len(EDGE_CASES)
+    # the tiny data set has fewer than GOLDEN_MIN_RECORDS utterances: all of test and dev are in
+    assert (
+        len(lines) == result["golden_records"] == len(splits["test"]) + len(splits["dev"]) + len(EDGE_CASES)
+    )
     records = [json.loads(line) for line in lines]
     empty = next(r for r in records if r["text"] == "")
     assert empty["tokens"] == [] and empty["ids"] == [0] * 12 and empty["slots"] == []
@@ -126,6 +129,19 @@ def test_golden_file_covers_the_test_split_and_edge_cases(exported):
     assert len(long["tokens"]) == 40 and len(long["ids"]) == 12
     for record in records:
         assert len(record["slots_raw"]) == 12 and all(isinstance(v, int) for v in record["intent_raw"])
+
+
+def test_golden_texts_top_up_with_dev_to_the_minimum():
+    from tflnlu.export.golden import EDGE_CASES, GOLDEN_MIN_RECORDS, golden_texts
+
+    test, dev = [f"t{i}" for i in range(600)], [f"d{i}" for i in range(900)]
+    texts = golden_texts(test, dev)
+    assert (
+        len(texts) == GOLDEN_MIN_RECORDS
+        and texts[:600] == test
+        and texts[-len(EDGE_CASES) :] == list(EDGE_CASES)
+    )
+    assert len(golden_texts(test * 2, dev)) == 1200 + len(EDGE_CASES)
 
 
 def test_same_seed_same_file(exported, tmp_path):

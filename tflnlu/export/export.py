@@ -18,7 +18,7 @@ import tflnlu
 from tflnlu.data.tokenizer import TOKENIZER_VERSION
 from tflnlu.export.flatbuffer import read_model
 from tflnlu.export.fuse import align_constants, fuse_lookup
-from tflnlu.export.golden import GOLDEN_FILE, write_golden
+from tflnlu.export.golden import GOLDEN_FILE, golden_texts, write_golden
 from tflnlu.export.mcu import (
     HEADER_FILE,
     RESOLVER_FILE,
@@ -203,7 +203,11 @@ def export_run(
         run.labels.save(directory)
         write_json_atomic(directory / "tokenizer.json", {"version": TOKENIZER_VERSION, "max_len": max_len})
         result["golden_records"] = write_golden(
-            directory / GOLDEN_FILE, [e.text for e in test], builtin, run.vocab, run.labels
+            directory / GOLDEN_FILE,
+            golden_texts([e.text for e in test], [e.text for e in splits.get("dev", [])]),
+            builtin,
+            run.vocab,
+            run.labels,
         )
         write_json_atomic(directory / "export.json", result)
     return result

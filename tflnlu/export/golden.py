@@ -17,11 +17,12 @@ from tflnlu.data.example import bio_spans
 from tflnlu.data.tokenizer import normalize, split_normalized
 from tflnlu.data.vocab import Vocabulary
 from tflnlu.io import write_text_atomic
-from tflnlu.models.decoding import log_softmax, viterbi_bio
+from tflnlu.models.decoding import viterbi_bio
 from tflnlu.runtime.litert import LiteRTModel
 from tflnlu.train.encode import LabelSet
 
 GOLDEN_FILE = "golden.jsonl"
+GOLDEN_MIN_RECORDS = 1000  # the test split, then dev utterances until there are this many
 
 # Inputs where on-device NLU usually goes wrong, next to the test split's utterances.
 EDGE_CASES = (
@@ -53,9 +54,11 @@ def golden_records(
         tokens = split_normalized(normalized)
         ids = np.array(vocab.ids([t.text for t in tokens], model.max_len), np.int32)
         raw = model.raw_one(ids)
-        intent_scores, slot_scores = model.dequantize(raw)
         n = min(len(tokens), model.max_len)
-        tag_ids = viterbi_bio(log_softmax(slot_scores[:n].astype(np.float64)), labels.tags)
+        # Decoded from the raw int8 scores: the best path and the argmax do not change under
+        # dequantization (a positive scale) or log-softmax (a shift per token), and integer
+        # scores make the decoding exact, so Java reproduces it with no float rounding questions.
+        tag_ids = viterbi_bio(raw[1][:n].astype(np.float64), labels.tags)
         tags = [labels.tags[t] for t in tag_ids]
         slots = [
             {
@@ -73,7 +76,7 @@ def golden_records(
                 "ids": ids.tolist(),
                 "intent_raw": raw[0].tolist(),
                 "slots_raw": raw[1].tolist(),
-                "intent": labels.intents[int(intent_scores.argmax())],
+                "intent": labels.intents[int(raw[0].argmax())],
                 "tags": tags,
                 "slots": slots,
             }
@@ -81,9 +84,15 @@ def golden_records(
     return records
 
 
+def golden_texts(test: Sequence[str], dev: Sequence[str]) -> list[str]:
+    """The test split and the edge cases, topped up with dev utterances to GOLDEN_MIN_RECORDS."""
+    missing = max(0, GOLDEN_MIN_RECORDS - len(test) - len(EDGE_CASES))
+    return [*test, *dev[:missing], *EDGE_CASES]
+
+
 def write_golden(
     path: Path, texts: Sequence[str], model: LiteRTModel, vocab: Vocabulary, labels: LabelSet
 ) -> int:
-    records = golden_records([*texts, *EDGE_CASES], model, vocab, labels)
+    records = golden_records(texts, model, vocab, labels)
     write_text_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
     return len(records)

@@ -1,0 +1,47 @@
+package dev.tflnlu.core;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Token to id, as the export's {@code vocab.txt}: id 0 padding, id 1 unknown (spec section 4). */
+public final class Vocabulary {
+  public static final String PAD_TOKEN = "<pad>";
+  public static final String UNK_TOKEN = "<unk>";
+  public static final int PAD_ID = 0;
+  public static final int UNK_ID = 1;
+
+  private final Map<String, Integer> ids;
+  private final int size;
+
+  public Vocabulary(List<String> tokens) {
+    if (tokens.size() < 2 || !PAD_TOKEN.equals(tokens.get(0)) || !UNK_TOKEN.equals(tokens.get(1))) {
+      throw new IllegalArgumentException("a vocabulary must start with " + PAD_TOKEN + ", " + UNK_TOKEN);
+    }
+    ids = new HashMap<>(tokens.size() * 2);
+    for (int i = 0; i < tokens.size(); i++) {
+      if (ids.put(tokens.get(i), i) != null) {
+        throw new IllegalArgumentException("the vocabulary repeats the token '" + tokens.get(i) + "' (line " + (i + 1) + ")");
+      }
+    }
+    size = tokens.size();
+  }
+
+  public int size() {
+    return size;
+  }
+
+  public int id(String token) {
+    Integer id = ids.get(token);
+    return id == null ? UNK_ID : id;
+  }
+
+  /** The model input: ids of the first {@code maxLen} tokens, padded with PAD_ID to {@code maxLen}. */
+  public int[] ids(List<Tokenizer.Token> tokens, int maxLen) {
+    int[] result = new int[maxLen]; // zero-filled: PAD_ID
+    for (int i = 0; i < Math.min(maxLen, tokens.size()); i++) {
+      result[i] = id(tokens.get(i).text);
+    }
+    return result;
+  }
+}

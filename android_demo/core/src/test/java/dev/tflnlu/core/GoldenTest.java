@@ -1,0 +1,121 @@
+package dev.tflnlu.core;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assume.assumeTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.Test;
+
+/**
+ * The proof that this Java core does what Python does, on a golden file written by
+ * tflnlu-export: token ids for every utterance, and the decoding of the stored raw model
+ * outputs into intent, tags and slots. Run with -Dtflnlu.export=DIR (an export directory with
+ * model.tflite, golden.jsonl and the label files); skipped without it.
+ */
+public class GoldenTest {
+  private static final int MAX_REPORTED = 10;
+
+  private static Path exportDir() {
+    String dir = System.getProperty("tflnlu.export");
+    assumeTrue("set -Dtflnlu.export=DIR to check a golden file", dir != null);
+    return Paths.get(dir);
+  }
+
+  private static List<String> lines(Path path) throws IOException {
+    return Files.readAllLines(path, StandardCharsets.UTF_8);
+  }
+
+  @Test
+  public void metadataInsideTheModelEqualsThePlainFiles() throws IOException {
+    Path dir = exportDir();
+    ModelMetadata metadata = ModelMetadata.fromTflite(ByteBuffer.wrap(Files.readAllBytes(dir.resolve("model.tflite"))));
+    assertEquals(lines(dir.resolve("vocab.txt")), metadata.vocab);
+    assertEquals(lines(dir.resolve("intents.txt")), metadata.intents);
+    assertEquals(lines(dir.resolve("tags.txt")), metadata.tags);
+    Map<?, ?> tokenizer = (Map<?, ?>) Json.parse(new String(Files.readAllBytes(dir.resolve("tokenizer.json")), StandardCharsets.UTF_8));
+    assertEquals(((Long) tokenizer.get("max_len")).intValue(), metadata.maxLen);
+  }
+
+  @Test
+  public void everyGoldenRecordTokenizesAndDecodesAsInPython() throws IOException {
+    Path dir = exportDir();
+    Nlu nlu = new Nlu(ModelMetadata.fromTflite(ByteBuffer.wrap(Files.readAllBytes(dir.resolve("model.tflite")))));
+    List<String> records = lines(dir.resolve("golden.jsonl"));
+    int minimum = Integer.parseInt(System.getProperty("tflnlu.minRecords", "1000"));
+    assertTrue("the golden file has " + records.size() + " records, fewer than " + minimum, records.size() >= minimum);
+    List<String> failures = new ArrayList<>();
+    for (int line = 0; line < records.size(); line++) {
+      String problem = check((Map<?, ?>) Json.parse(records.get(line)), nlu);
+      if (problem != null) {
+        failures.add("golden.jsonl:" + (line + 1) + ": " + problem);
+      }
+    }
+    assertTrue(
+        failures.size() + " of " + records.size() + " records differ, first:\n"
+            + String.join("\n", failures.subList(0, Math.min(MAX_REPORTED, failures.size()))),
+        failures.isEmpty());
+    System.out.println("golden: " + records.size() + " records identical");
+  }
+
+  /** null when Java agrees with the record, else what differs. */
+  private static String check(Map<?, ?> record, Nlu nlu) {
+    String text = (String) record.get("text");
+    Nlu.Encoded input = nlu.encode(text);
+    List<String> tokens = new ArrayList<>();
+    for (Tokenizer.Token token : input.tokens) {
+      tokens.add(token.text);
+    }
+    if (!tokens.equals(record.get("tokens"))) {
+      return Json.quote(text) + ": tokens " + tokens + " != " + record.get("tokens");
+    }
+    List<Long> ids = new ArrayList<>();
+    for (int id : input.ids) {
+      ids.add((long) id);
+    }
+    if (!ids.equals(record.get("ids"))) {
+      return Json.quote(text) + ": ids " + ids + " != " + record.get("ids");
+    }
+    Nlu.Result result = nlu.decode(input, bytes((List<?>) record.get("intent_raw")), matrix((List<?>) record.get("slots_raw")), 1f, 0);
+    if (!result.intent.equals(record.get("intent"))) {
+      return Json.quote(text) + ": intent " + result.intent + " != " + record.get("intent");
+    }
+    if (!result.tags.equals(record.get("tags"))) {
+      return Json.quote(text) + ": tags " + result.tags + " != " + record.get("tags");
+    }
+    List<String> slots = new ArrayList<>();
+    for (BioDecoder.Slot slot : result.slots) {
+      slots.add(slot.type + "|" + slot.start + "|" + slot.end + "|" + slot.text);
+    }
+    List<String> expected = new ArrayList<>();
+    for (Object item : (List<?>) record.get("slots")) {
+      Map<?, ?> slot = (Map<?, ?>) item;
+      expected.add(slot.get("type") + "|" + slot.get("start") + "|" + slot.get("end") + "|" + slot.get("text"));
+    }
+    return slots.equals(expected) ? null : Json.quote(text) + ": slots " + slots + " != " + expected;
+  }
+
+  private static byte[] bytes(List<?> values) {
+    byte[] out = new byte[values.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = ((Long) values.get(i)).byteValue();
+    }
+    return out;
+  }
+
+  private static byte[][] matrix(List<?> rows) {
+    byte[][] out = new byte[rows.size()][];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = bytes((List<?>) rows.get(i));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,200 @@
+"""The Android demo's Java core against Python: golden file, random strings, no Android imports.
+
+Compiles `android_demo/core` (main and tests) with javac and runs its JUnit tests, the golden
+test on a fresh export of a model trained on the built-in data set (over 1,000 utterances).
+Skips only when Java is absent; a missing JUnit is an install error (`make install-test`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tflnlu.data.tokenizer import normalize, split_normalized
+
+CORE = Path(__file__).resolve().parents[2] / "android_demo" / "core"
+JUNIT_JARS = (Path("/usr/share/java/junit4.jar"), Path("/usr/share/java/hamcrest-core.jar"))
+PACKAGE = "dev.tflnlu.core"
+UNIT_TESTS = ("TokenizerTest", "VocabularyTest", "BioDecoderTest", "JsonTest")
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("javac") is None or shutil.which("java") is None,
+    reason="Java (javac, java) is not installed",
+)
+
+
+@pytest.fixture(scope="module")
+def classpath(tmp_path_factory) -> str:
+    missing = [str(jar) for jar in JUNIT_JARS if not jar.is_file()]
+    assert not missing, (
+        f"JUnit not found ({', '.join(missing)}): install Debian's junit4 (make install-test does)"
+    )
+    out = tmp_path_factory.mktemp("classes")
+    sources = [str(p) for p in sorted(CORE.rglob("*.java"))]
+    jars = ":".join(str(j) for j in JUNIT_JARS)
+    subprocess.run(
+        ["javac", "--release", "8", "-Werror", "-Xlint:all", "-cp", jars, "-d", str(out), *sources],
+        check=True,
+    )
+    return f"{out}:{jars}"
+
+
+def run_junit(classpath: str, classes, *properties: str) -> str:
+    result = subprocess.run(
+        [
+            "java",
+            *properties,
+            "-cp",
+            classpath,
+            "org.junit.runner.JUnitCore",
+            *(f"{PACKAGE}.{c}" for c in classes),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    return result.stdout
+
+
+def test_java_unit_tests_pass(classpath):
+    assert re.search(r"OK \(\d+ tests\)", run_junit(classpath, UNIT_TESTS))
+
+
+@pytest.fixture(scope="module")
+def builtin_export(tmp_path_factory) -> Path:
+    from tflnlu.data.builtin import load_builtin
+    from tflnlu.export.export import ExportOptions, export_run
+    from tflnlu.train.trainer import TrainConfig, train
+
+    root = tmp_path_factory.mktemp("golden")
+    splits = load_builtin()
+    config = {"embed_dim": 32, "dpq_d": 8, "dpq_k": 16, "width": 32, "max_len": 16}
+    train(splits, root / "run", config, TrainConfig(epochs=5), log=lambda _: None)
+    export_run(root / "run", root / "out", splits, ExportOptions(qat_epochs=1), log=lambda _: None)
+    return root / "out"
+
+
+def test_golden_file_is_reproduced_by_java(classpath, builtin_export):
+    records = (builtin_export / "golden.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(records) >= 1000
+    assert any(json.loads(line)["slots"] for line in records), "a golden file without slots proves little"
+    output = run_junit(classpath, ["GoldenTest"], f"-Dtflnlu.export={builtin_export}")
+    assert f"golden: {len(records)} records identical" in output
+
+
+@pytest.fixture(scope="module")
+def java_tokenizer(classpath):
+    process = subprocess.Popen(
+        ["java", "-cp", classpath, f"{PACKAGE}.TokenizerServer"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+
+    def tokenize(text: str) -> list[tuple[str, int, int]]:
+        process.stdin.write(json.dumps(text, ensure_ascii=True) + "\n")
+        process.stdin.flush()
+        return [tuple(t) for t in json.loads(process.stdout.readline())]
+
+    yield tokenize
+    process.stdin.close()
+    process.wait(timeout=10)
+
+
+# Scripts and characters where tokenizers part ways: Latin with accents and combining marks,
+# Greek (final sigma), Turkish dotted I, CJK and kana, Hangul, Arabic, Devanagari, digits of
+# other scripts, fullwidth and compatibility forms (NFKC), punctuation, apostrophe look-alikes,
+# spaces, zero-width and control characters, emoji (surrogate pairs in Java).
+INTERESTING = st.one_of(
+    st.characters(min_codepoint=0x20, max_codepoint=0x7E),
+    st.sampled_from(
+        list("\u2018\u2019\u02bc\u0060\u00b4'\u0130\u0131\u03a3\u03c2\u1e9e\u00df\u200b\u00a0\t\n\u2028")
+    ),
+    st.characters(min_codepoint=0x00C0, max_codepoint=0x024F),
+    st.characters(min_codepoint=0x0300, max_codepoint=0x036F),
+    st.characters(min_codepoint=0x0370, max_codepoint=0x03FF),
+    st.characters(min_codepoint=0x0400, max_codepoint=0x04FF),
+    st.characters(min_codepoint=0x0600, max_codepoint=0x06FF),
+    st.characters(min_codepoint=0x0900, max_codepoint=0x097F),
+    st.characters(min_codepoint=0x2000, max_codepoint=0x24FF),
+    st.characters(min_codepoint=0x3000, max_codepoint=0x30FF),
+    st.characters(min_codepoint=0x4E00, max_codepoint=0x4E80),
+    st.characters(min_codepoint=0xAC00, max_codepoint=0xAC40),
+    st.characters(min_codepoint=0xFB00, max_codepoint=0xFB06),
+    st.characters(min_codepoint=0xFF00, max_codepoint=0xFF65),
+    st.characters(min_codepoint=0x1F300, max_codepoint=0x1F64F),
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(INTERESTING, max_size=40))
+def test_java_tokenizer_equals_python_on_random_strings(java_tokenizer, text):
+    expected = [(t.text, t.start, t.end) for t in split_normalized(normalize(text))]
+    assert java_tokenizer(text) == expected
+
+
+UNICODE_14_ADDITIONS = 838  # code points Unicode 14.0 (Python 3.11) assigned after 13.0 (Java 17)
+
+
+@pytest.fixture(scope="module")
+def unknown_to_java(classpath) -> set[int]:
+    """Every code point, alone between two letters, through both tokenizers in one Java run:
+    the set where they differ. The only allowed differences are characters that Java's older
+    Unicode tables do not know yet (it reads them as unassigned: separators)."""
+    code_points = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    texts = [f"a{chr(c)}b" for c in code_points]
+    answers = subprocess.run(
+        ["java", "-cp", classpath, f"{PACKAGE}.TokenizerServer"],
+        input="".join(json.dumps(t) + "\n" for t in texts),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=True,
+    ).stdout.splitlines()
+    assert len(answers) == len(texts)
+    as_separator = [["a", 0, 1], ["b", 2, 3]]
+    differing = {}
+    for code_point, text, answer in zip(code_points, texts, answers, strict=True):
+        java = json.loads(answer)
+        if java != [[t.text, t.start, t.end] for t in split_normalized(normalize(text))]:
+            differing[code_point] = java
+    wrong = {hex(c): java for c, java in differing.items() if java != as_separator}
+    assert not wrong, (
+        f"Java tokenizes these differently, not as unknown characters: {dict(list(wrong.items())[:10])}"
+    )
+    return set(differing)
+
+
+def test_tokenizers_agree_on_every_code_point_java_knows(unknown_to_java):
+    assert len(unknown_to_java) <= UNICODE_14_ADDITIONS
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_java_tokenizer_equals_python_on_any_unicode(java_tokenizer, unknown_to_java, data):
+    known = st.characters(codec="utf-8", exclude_categories=("Cs",)).filter(
+        lambda c: ord(c) not in unknown_to_java
+    )
+    text = data.draw(st.text(known, max_size=30))
+    expected = [(t.text, t.start, t.end) for t in split_normalized(normalize(text))]
+    assert java_tokenizer(text) == expected
+
+
+def test_core_never_imports_android():
+    sources = sorted(CORE.rglob("*.java"))
+    assert sources, f"no Java sources under {CORE}"
+    offenders = [
+        f"{path.relative_to(CORE)}:{number}: {line.strip()}"
+        for path in sources
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"\bandroid\.", line) and not line.lstrip().startswith(("//", "*", "/*"))
+    ]
+    assert not offenders, "core/ must stay plain Java:\n" + "\n".join(offenders)

@@ -7,8 +7,13 @@ PIP ?= $(PYTHON) -m pip
 install:
 	$(PIP) install --quiet -e .
 
+# The Android demo's Java core is tested with JUnit 4 from Debian (when Java is installed).
 install-test:
 	$(PIP) install --quiet -e '.[test]'
+	@if command -v javac >/dev/null && [ ! -f /usr/share/java/junit4.jar ]; then \
+		echo "installing Debian's junit4 for the Java tests"; \
+		apt-get update -qq && apt-get install -y -qq junit4 >/dev/null; \
+	fi
 
 # Main job: train on the built-in default data set (Home Assistant intents).
 run: install

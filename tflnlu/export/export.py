@@ -52,7 +52,7 @@ TARGETS = ("desktop", "mcu")  # mcu: also verified in TFLite-Micro, with C sourc
 class ExportOptions:
     lookup: str = "builtin"
     code_bits: int | None = None  # 8, 4 or 2; default: the fewest that hold K
-    qat_epochs: int = 3
+    qat_epochs: int = 3  # 0: post-training quantization only
     qat_learning_rate: float = 2e-4
     representative_examples: int = 300
     max_bytes: int | None = None
@@ -106,8 +106,16 @@ def float_tensors(model_bytes: bytes) -> list[dict]:
 
 
 def export_run(
-    run_dir: Path, out: Path, splits: dict, options: ExportOptions = ExportOptions(), log=print
+    run_dir: Path,
+    out: Path,
+    splits: dict,
+    options: ExportOptions = ExportOptions(),
+    log=print,
+    model: keras.Model | None = None,
 ) -> dict:
+    """Export a run. `model` replaces the model built from the run's export-form embedding
+    and encoder (the benchmark's task-agnostic baselines pass their own); `options.qat_epochs`
+    0 is post-training quantization (no fine-tuning)."""
     keras.utils.set_random_seed(options.seed)
     run = load_run(run_dir)
     max_len = run.model_config.max_len
@@ -115,29 +123,30 @@ def export_run(
     test, test_ids = splits["test"], encoded["test"].ids
     fp32_metrics = evaluate(keras_predictor(run.model), test_ids, test, run.labels)
 
-    embedding = export_embedding(run, options)
-    if options.lookup == "custom" and not isinstance(embedding, CodebookLookup):
+    if model is None:
+        model = build_model(run.model_config, embedding=export_embedding(run, options))
+        model.get_layer(ENCODER).set_weights(run.model.get_layer(ENCODER).get_weights())
+    if options.lookup == "custom" and not isinstance(model.get_layer(EMBEDDING_LAYER), CodebookLookup):
         raise ValueError("--lookup=custom needs a DPQ run: a full embedding has no codes to look up")
-    model = build_model(run.model_config, embedding=embedding)
-    model.get_layer(ENCODER).set_weights(run.model.get_layer(ENCODER).get_weights())
     before_qat = evaluate(keras_predictor(model), test_ids, test, run.labels)
     log(
         f"fp32 test intent {fp32_metrics['intent_accuracy']:.4f}; int8 embedding, before QAT {before_qat['intent_accuracy']:.4f}"
     )
 
-    qat_model = quantize_aware_model(model, options.per_channel)
+    qat_model = quantize_aware_model(model, options.per_channel) if options.qat_epochs else model
     train_settings = {
         k: v for k, v in run.config["train"].items() if k in {f.name for f in dataclasses.fields(TrainConfig)}
     }
     qat_config = TrainConfig(
         **{
             **train_settings,
-            "epochs": options.qat_epochs,
+            "epochs": max(1, options.qat_epochs),  # unused when 0 (no fine-tuning)
             "learning_rate": options.qat_learning_rate,
             "weight_average": 0.0,
         }
     )
-    fine_tune(qat_model, encoded, splits, run.labels, qat_config, log)
+    if options.qat_epochs:
+        fine_tune(qat_model, encoded, splits, run.labels, qat_config, log)
     qat_outputs = keras_predictor(qat_model)(test_ids)
     after_qat = score_outputs(*qat_outputs, test, run.labels)
 

@@ -16,6 +16,7 @@ EMBEDDING_PARTS = (
     ("nibbles", "embedding unpack table"),
     ("offsets", "embedding lookup constants"),
     ("code_bias", "embedding lookup constants"),
+    ("row_scales", "embedding row scales"),
 )
 EMBEDDING_VALUES = "embedding values"  # the codebook when there are codes, else the whole table
 TFMOT_PREFIX = "quant_"  # tfmot renames a wrapped layer `quant_<name>`
@@ -30,6 +31,7 @@ COMPONENTS = (
     "embedding codes",
     "embedding unpack table",
     "embedding lookup constants",
+    "embedding row scales",
     "embedding codebook",
     "embedding table",
     "heads",

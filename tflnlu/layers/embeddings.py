@@ -271,10 +271,19 @@ class CodebookLookup(keras.layers.Layer):
     """
 
     def __init__(
-        self, codes, codebook, code_storage_bits: int = 8, quantize_codebook: bool = False, **kwargs
+        self,
+        codes,
+        codebook,
+        code_storage_bits: int = 8,
+        quantize_codebook: bool = False,
+        row_scales=None,
+        **kwargs,
     ):
+        """`row_scales` [V] (optional) multiply each looked-up row: the per-row scalar
+        quantization baseline of the benchmark stores its levels as codes this way."""
         super().__init__(**kwargs)
         codes = np.asarray(codes)
+        self.row_scales = None if row_scales is None else np.asarray(row_scales, np.float32).reshape(-1, 1)
         self.codebook_init = np.asarray(codebook, dtype=np.float32)
         self.vocab_size, self.num_groups = codes.shape
         self.num_codes = self.codebook_init.shape[1]
@@ -318,7 +327,10 @@ class CodebookLookup(keras.layers.Layer):
             )
         flat = tf.reshape(codebook, [self.num_groups * self.num_codes, -1])
         chosen = tf.gather(flat, codes + offsets)
-        return tf.reshape(chosen, tf.concat([tf.shape(ids), [self.dim]], 0))
+        rows = tf.reshape(chosen, tf.concat([tf.shape(ids), [self.dim]], 0))
+        if self.row_scales is not None:
+            rows = rows * tf.gather(tf.constant(self.row_scales, name="row_scales"), ids)
+        return rows
 
     def storage_bytes(self) -> int:
         return dpq_storage_bytes(self.vocab_size, self.num_groups, self.num_codes, self.dim)

@@ -1,0 +1,61 @@
+"""Benchmark report: ratios, Pareto front, table."""
+
+import pytest
+
+from tflnlu.bench import report
+
+
+def rows():
+    return {
+        "ref": {
+            "file_bytes": 1000,
+            "test": {"intent_accuracy": 0.9, "slot_f1": 0.8, "exact_match": 0.7},
+            "latency_ms": 1.0,
+        },
+        "small_good": {
+            "file_bytes": 100,
+            "test": {"intent_accuracy": 0.89, "slot_f1": 0.8, "exact_match": 0.7},
+            "latency_ms": 1.0,
+        },
+        "small_bad": {
+            "file_bytes": 150,
+            "test": {"intent_accuracy": 0.5, "slot_f1": 0.4, "exact_match": 0.3},
+            "latency_ms": 1.0,
+        },
+        "peer": {
+            "file_bytes": 50,
+            "test": {"intent_accuracy": 0.6, "slot_f1": None, "exact_match": None},
+            "latency_ms": 0.1,
+        },
+        "broken": {"error": "RuntimeError: boom"},
+    }
+
+
+def test_ratios_against_the_reference():
+    data = rows()
+    report.add_ratios(data, "ref")
+    assert data["small_good"]["compression"] == pytest.approx(0.9)
+    assert data["small_good"]["relative_degradation"]["intent_accuracy"] == pytest.approx(0.01 / 0.9)
+    assert data["peer"]["relative_degradation"]["slot_f1"] is None
+    assert "compression" not in data["broken"]
+
+
+def test_pareto_front_keeps_only_undominated_points():
+    # small_bad is bigger and worse than small_good; the reference is the most accurate
+    assert report.pareto_front({n: r for n, r in rows().items() if "error" not in r}) == [
+        "peer",
+        "small_good",
+        "ref",
+    ]
+    assert report.pareto_front({n: r for n, r in rows().items() if "error" not in r}, "slot_f1") == [
+        "small_good"
+    ]
+
+
+def test_table_reports_failures_and_marks_the_front():
+    data = rows()
+    report.add_ratios(data, "ref")
+    table = report.markdown_table(data, {"ref": "the reference"}, ["small_good"])
+    assert "| broken |  | failed: RuntimeError: boom |" in table
+    assert "| **small_good** |" in table and "| 90.00% |" in table
+    assert "| n/a |" in table  # the peer has no slot F1

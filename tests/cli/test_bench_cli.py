@@ -1,0 +1,100 @@
+"""tflnlu-bench end to end on a tiny data set: every kind of variant, a failing one, the outputs."""
+
+import json
+
+import pytest
+
+from tflnlu.bench import variants
+from tflnlu.cli import bench
+from tflnlu.train.trainer import TrainConfig
+
+SUBSET = [
+    "full_fp32",
+    "full_ptq_int8",
+    "svd_r16",
+    "pq_k16_d8",
+    "scalar_int4_rows",
+    "tfmot_cluster16",
+    "dpq_sx_k4_d16",
+]
+
+
+@pytest.fixture(scope="module")
+def bench_result(tmp_path_factory):
+    from tests.conftest import write_massive_dir
+
+    root = tmp_path_factory.mktemp("bench")
+    data = write_massive_dir(root / "data")
+    original = variants.run_variant
+
+    def failing_pq(variant, context):
+        if variant.name == "pq_k16_d8":
+            raise RuntimeError("injected failure")
+        return original(variant, context)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bench, "run_variant", failing_pq)
+        lines = []
+        result = bench.run(
+            str(data),
+            "massive",
+            str(root / "out"),
+            SUBSET,
+            (300,),
+            TrainConfig(epochs=2),
+            1,
+            log=lines.append,
+        )
+    return root / "out", result, lines
+
+
+def test_every_variant_is_measured_on_its_exported_file(bench_result):
+    out, result, _ = bench_result
+    rows = result["rows"]
+    for name in set(SUBSET) - {"pq_k16_d8"}:
+        assert "error" not in rows[name], rows[name]
+        assert rows[name]["file_bytes"] == (out / "exports" / name / "model.tflite").stat().st_size
+        assert rows[name]["test"]["examples"] == 2
+    assert rows["full_fp32"]["compression"] == 0.0
+    assert (
+        rows["svd_r16"]["file_bytes"] < rows["full_ptq_int8"]["file_bytes"] < rows["full_fp32"]["file_bytes"]
+    )
+    assert rows["tfmot_cluster16"]["gzip_bytes"] < rows["tfmot_cluster16"]["file_bytes"]
+    assert rows["fasttext_ftz_cutoff300"]["file_bytes"] < rows["fasttext"]["file_bytes"]
+    assert rows["fasttext"]["test"]["slot_f1"] is None
+
+
+def test_a_failing_variant_is_reported_and_the_rest_run(bench_result):
+    out, result, lines = bench_result
+    assert result["rows"]["pq_k16_d8"] == {"error": "RuntimeError: injected failure"}
+    assert "failed: RuntimeError: injected failure" in (out / "results.md").read_text()
+    assert (out / "pq_k16_d8.error.txt").is_file()
+    assert any(line.startswith("[2/8] full_ptq_int8") and "min left" in line for line in lines)
+
+
+def test_outputs_are_written(bench_result):
+    out, result, _ = bench_result
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["pareto_front_intent"] == result["pareto_front_intent"]
+    assert (out / "results.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_resume_reruns_only_failed_variants(bench_result, monkeypatch):
+    out, result, _ = bench_result
+    ran = []
+
+    def record(variant, context):
+        ran.append(variant.name)
+        raise RuntimeError("still failing")
+
+    monkeypatch.setattr(bench, "run_variant", record)
+    data = str(out.parent / "data")
+    bench.run(
+        data, "massive", str(out), SUBSET, (), TrainConfig(epochs=1), 1, resume=True, log=lambda _: None
+    )
+    assert ran == ["pq_k16_d8"]
+
+
+def test_unknown_variant_is_an_error():
+    with pytest.raises(ValueError, match="unknown variants"):
+        bench.run(None, "massive", "unused", ["nope"], ())

@@ -1,0 +1,260 @@
+"""The benchmark's variants: how each one is trained (or derived) and exported.
+
+Every variant shares the data splits, the encoder and heads and the training settings of the
+reference run `full` (fp32 table of width 128); only the embedding and the quantization
+change. Each is measured on its *exported* file in LiteRT (fastText on its .ftz in fastText).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tflnlu.bench import posthoc
+from tflnlu.export.export import ExportOptions, export_run
+from tflnlu.layers.embeddings import CodebookLookup, FullEmbedding
+from tflnlu.models.joint import EMBEDDING_LAYER, ENCODER, build_model
+from tflnlu.runtime.litert import LiteRTModel
+from tflnlu.tf import keras, tf
+from tflnlu.train.encode import encode
+from tflnlu.train.predict import evaluate
+from tflnlu.train.run_dir import Run, load_run
+from tflnlu.train.trainer import TrainConfig, train
+
+REFERENCE = "full_fp32"
+PROJECTION = "project"  # the encoder's first layer: a 1x1 conv from the embedding width
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    family: str  # what the table and plot group by
+    description: str
+    run: str  # the trained run it uses (trained once, shared by several variants)
+    params: dict = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """What variants share while a benchmark runs: splits, trained runs and where to write."""
+
+    splits: dict
+    work: Path
+    train_config: TrainConfig
+    log: Callable[[str], None]
+    qat_epochs: int = 3
+    train_seconds: dict = field(default_factory=dict)
+
+    def run_dir(self, name: str, model_options: dict) -> Path:
+        """The run `name`, trained on first use (kept across --resume)."""
+        directory = self.work / "runs" / name
+        if not (directory / "weights.h5").is_file() or not (directory / "metrics.json").is_file():
+            started = time.monotonic()
+            train(self.splits, directory, model_options, self.train_config, overwrite=True, log=self.log)
+            self.train_seconds[name] = time.monotonic() - started
+        return directory
+
+
+# Trained runs: name -> model options (beyond the defaults of ModelConfig).
+RUNS = {
+    "full": {"embedding": "full", "embed_dim": 128},
+    "lowrank16": {"embedding": "full", "embed_dim": 16},
+    "lowrank32": {"embedding": "full", "embed_dim": 32},
+    "dpq_sx_k16_d16": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 16, "dpq_d": 16},
+    "dpq_sx_k16_d8": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 16, "dpq_d": 8},
+    "dpq_sx_k4_d16": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 4, "dpq_d": 16},
+    "dpq_vq_k16_d16": {"embedding": "dpq", "dpq_variant": "vq", "dpq_k": 16, "dpq_d": 16},
+}
+
+VARIANTS = (
+    Variant(REFERENCE, "fp32", "fp32 table d=128, fp32 .tflite (the reference)", "full"),
+    Variant("full_ptq_int8", "int8", "post-training full-integer int8", "full", {"qat_epochs": 0}),
+    Variant("full_qat_int8", "int8", "quantization-aware int8", "full"),
+    Variant("lowrank_r16_qat", "low-rank", "low-rank table r=16 trained end to end, QAT int8", "lowrank16"),
+    Variant("lowrank_r32_qat", "low-rank", "low-rank table r=32 trained end to end, QAT int8", "lowrank32"),
+    Variant("svd_r16", "task-agnostic", "SVD rank 16 of the fp32 table, int8 PTQ", "full", {"svd_rank": 16}),
+    Variant("svd_r32", "task-agnostic", "SVD rank 32 of the fp32 table, int8 PTQ", "full", {"svd_rank": 32}),
+    Variant(
+        "pq_k16_d16",
+        "task-agnostic",
+        "k-means PQ K=16 D=16 of the fp32 table, int8 PTQ",
+        "full",
+        {"pq": (16, 16)},
+    ),
+    Variant(
+        "pq_k16_d8",
+        "task-agnostic",
+        "k-means PQ K=16 D=8 of the fp32 table, int8 PTQ",
+        "full",
+        {"pq": (16, 8)},
+    ),
+    Variant(
+        "scalar_int4_rows",
+        "task-agnostic",
+        "per-row scalar int4 of the fp32 table, int8 PTQ",
+        "full",
+        {"scalar_bits": 4},
+    ),
+    Variant(
+        "scalar_int2_rows",
+        "task-agnostic",
+        "per-row scalar int2 of the fp32 table, int8 PTQ",
+        "full",
+        {"scalar_bits": 2},
+    ),
+    Variant(
+        "tfmot_cluster16",
+        "clustering",
+        "tfmot weight clustering, 16 clusters, int8 PTQ",
+        "full",
+        {"clusters": 16},
+    ),
+    Variant(
+        "tfmot_cluster32",
+        "clustering",
+        "tfmot weight clustering, 32 clusters, int8 PTQ",
+        "full",
+        {"clusters": 32},
+    ),
+    Variant("dpq_sx_k16_d16", "DPQ (task-aware)", "DPQ-SX K=16 D=16, QAT int8", "dpq_sx_k16_d16"),
+    Variant("dpq_sx_k16_d8", "DPQ (task-aware)", "DPQ-SX K=16 D=8, QAT int8", "dpq_sx_k16_d8"),
+    Variant("dpq_sx_k4_d16", "DPQ (task-aware)", "DPQ-SX K=4 D=16, QAT int8", "dpq_sx_k4_d16"),
+    Variant("dpq_vq_k16_d16", "DPQ (task-aware)", "DPQ-VQ K=16 D=16, QAT int8", "dpq_vq_k16_d16"),
+)
+
+
+def run_variant(variant: Variant, context: Context) -> dict:
+    """Train (or reuse) the variant's run, derive and export its model; the measured row."""
+    run_dir = context.run_dir(variant.run, RUNS[variant.run])
+    out = context.work / "exports" / variant.name
+    if variant.name == REFERENCE:
+        return _fp32_row(load_run(run_dir), context, out)
+    params = dict(variant.params)
+    options = ExportOptions(qat_epochs=params.pop("qat_epochs", context.qat_epochs))
+    model = None
+    if params:  # task-agnostic and clustering variants: PTQ of a model derived from `full`
+        options = dataclasses.replace(options, qat_epochs=0)
+        model = _derived_model(load_run(run_dir), params, context)
+    result = export_run(run_dir, out, context.splits, options, log=context.log, model=model)
+    tests = result["test"]
+    row = {
+        "file_bytes": result["size"]["file_bytes"],
+        "components": result["size"]["components"],
+        "test": tests["tflite"],
+        "keras_fp32_test": tests["fp32_keras"],
+        "latency_ms": result["latency"].get("p50_ms"),
+    }
+    if "clusters" in variant.params:
+        row["gzip_bytes"] = len(gzip.compress((out / "model.tflite").read_bytes(), 9))
+    return row
+
+
+def _fp32_row(run: Run, context: Context, out: Path) -> dict:
+    """The reference as a user would ship it without tflnlu: the fp32 model as an fp32 .tflite."""
+    from tflnlu.export.flatbuffer import read_model
+    from tflnlu.export.size import size_report
+    from tflnlu.io import write_bytes_atomic
+
+    max_len = run.model_config.max_len
+
+    @tf.function(input_signature=[tf.TensorSpec([1, max_len], tf.int32, name="ids")])
+    def serve(ids):
+        outputs = run.model(ids, training=False)
+        return {"intent": outputs["intent"], "slots": outputs["slots"]}
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], run.model)
+    model_bytes = converter.convert()
+    out.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(out / "model.tflite", model_bytes)
+    test = context.splits["test"]
+    ids = encode(test, run.vocab, run.labels, max_len).ids
+    runner = LiteRTModel(model_bytes)
+    metrics = evaluate(runner, ids, test, run.labels)
+    return {
+        "file_bytes": len(model_bytes),
+        "components": size_report(read_model(model_bytes))["components"],
+        "test": metrics,
+        "latency_ms": runner.latency_ms().get("p50_ms"),
+    }
+
+
+def _derived_model(run: Run, params: dict, context: Context) -> keras.Model:
+    """The full run with its table compressed after training (no retraining, except tfmot's)."""
+    table = run.model.get_layer(EMBEDDING_LAYER).table.numpy()
+    config = run.model_config
+    encoder_weights = run.model.get_layer(ENCODER).get_weights()
+    if "svd_rank" in params:
+        rows, basis = posthoc.svd_factors(table, params["svd_rank"])
+        config = dataclasses.replace(config, embed_dim=params["svd_rank"])
+        model = build_model(config, embedding=_int8_table(rows))
+        encoder = model.get_layer(ENCODER)
+        projection = run.model.get_layer(ENCODER).get_layer(PROJECTION).get_weights()
+        folded = np.einsum("rd,hwdc->hwrc", basis, projection[0])  # rows @ basis @ W = rows @ (basis @ W)
+        for layer, source in zip(encoder.layers, run.model.get_layer(ENCODER).layers, strict=True):
+            weights = source.get_weights()
+            layer.set_weights([folded, weights[1]] if layer.name == PROJECTION else weights)
+        return model
+    if "pq" in params:
+        num_codes, num_groups = params["pq"]
+        codes, codebook = posthoc.product_quantize(table, num_codes, num_groups)
+        embedding = CodebookLookup(codes, codebook, 4 if num_codes <= 16 else 8, True, name=EMBEDDING_LAYER)
+    elif "scalar_bits" in params:
+        codes, levels, scales = posthoc.scalar_quantize_rows(table, params["scalar_bits"])
+        embedding = CodebookLookup(codes, levels, params["scalar_bits"], True, scales, name=EMBEDDING_LAYER)
+    elif "clusters" in params:
+        embedding = _int8_table(_tfmot_clustered_table(run, params["clusters"], context))
+    else:
+        raise ValueError(f"unknown derived variant {params}")
+    model = build_model(config, embedding=embedding)
+    model.get_layer(ENCODER).set_weights(encoder_weights)
+    return model
+
+
+def _int8_table(table: np.ndarray) -> FullEmbedding:
+    layer = FullEmbedding(*table.shape, (float(table.min()), float(table.max())), name=EMBEDDING_LAYER)
+    layer.build(None)
+    layer.table.assign(table)
+    return layer
+
+
+def _tfmot_clustered_table(run: Run, clusters: int, context: Context, epochs: int = 2) -> np.ndarray:
+    """tfmot weight clustering of the embedding table, fine-tuned with the task for a few
+    epochs as tfmot's guide does, then stripped: a table of `clusters` distinct values."""
+    import tensorflow_model_optimization as tfmot
+
+    from tflnlu.train.trainer import fine_tune
+
+    clustering = tfmot.clustering.keras
+
+    class ClusterableEmbedding(FullEmbedding, clustering.ClusterableLayer):
+        def get_clusterable_weights(self):
+            return [("table", self.table)]
+
+    table = run.model.get_layer(EMBEDDING_LAYER).table.numpy()
+    layer = ClusterableEmbedding(*table.shape, name=EMBEDDING_LAYER)
+    layer.build(None)
+    layer.table.assign(table)
+    wrapped = clustering.cluster_weights(
+        layer,
+        number_of_clusters=clusters,
+        cluster_centroids_init=clustering.CentroidInitialization.KMEANS_PLUS_PLUS,
+    )
+    model = build_model(run.model_config, embedding=wrapped)
+    model.get_layer(ENCODER).set_weights(run.model.get_layer(ENCODER).get_weights())
+    encoded = {
+        n: encode(e, run.vocab, run.labels, run.model_config.max_len) for n, e in context.splits.items()
+    }
+    tuning = dataclasses.replace(context.train_config, epochs=epochs, learning_rate=2e-4, weight_average=0.0)
+    fine_tune(model, encoded, context.splits, run.labels, tuning, context.log)
+    stripped = clustering.strip_clustering(model)
+    clustered = stripped.get_layer(EMBEDDING_LAYER).table.numpy()
+    distinct = len(np.unique(clustered))
+    if distinct > clusters:
+        raise RuntimeError(f"tfmot left {distinct} distinct values in the table, expected <= {clusters}")
+    return clustered

@@ -1,0 +1,182 @@
+"""`tflnlu-bench`: every compression variant trained, exported and measured on the same splits.
+
+    tflnlu-bench --data=../shared/data/hwu64 --format=massive --out=bench/hwu64
+
+Trains the reference (fp32 table, d=128) and the variants that need their own training,
+derives the task-agnostic baselines from the reference's table, exports each to .tflite and
+measures the file in LiteRT; fastText 0.9.3 is the external peer (intent only). Writes
+`results.json` after every variant (so `--resume` continues an interrupted benchmark),
+`results.md` (the table) and `results.png` (accuracy against bytes, Pareto front drawn).
+A variant that fails is reported with its error; the others still run.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from absl import app, flags, logging
+
+from tflnlu.bench import report
+from tflnlu.bench.variants import REFERENCE, RUNS, VARIANTS, Context, run_variant
+from tflnlu.data.load import load_data
+from tflnlu.data.readers import FORMATS
+from tflnlu.io import write_json_atomic, write_text_atomic
+from tflnlu.train.trainer import TrainConfig
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("data", None, "Data set directory (default: the built-in one).")
+flags.DEFINE_enum("format", "massive", FORMATS, "Format of --data.")
+flags.DEFINE_enum(
+    "clinc_oos", "label", ["label", "drop"], "CLINC150 out-of-scope rows: an intent, or dropped."
+)
+flags.DEFINE_string("out", "bench/default", "Directory for runs, exports and results.")
+flags.DEFINE_list(
+    "variants", None, f"Subset of variants (default all): {', '.join(v.name for v in VARIANTS)}"
+)
+flags.DEFINE_list(
+    "fasttext_cutoffs", ["1000", "2000", "5000"], "fastText quantize -cutoff values; empty: no fastText."
+)
+flags.DEFINE_integer("epochs", TrainConfig.epochs, "Maximum training epochs per run.", lower_bound=1)
+flags.DEFINE_integer("qat_epochs", 3, "QAT epochs of the QAT variants.", lower_bound=1)
+flags.DEFINE_bool("resume", False, "Keep the finished variants of --out/results.json and run the rest.")
+flags.DEFINE_string("title", None, "Title of the plot (default: the data directory's name).")
+
+FASTTEXT = "fasttext"
+RESULTS = "results.json"
+
+
+def _selected(names: list[str] | None):
+    known = {v.name: v for v in VARIANTS}
+    unknown = sorted(set(names or []) - set(known))
+    if unknown:
+        raise ValueError(f"unknown variants {unknown}; known: {', '.join(known)}")
+    chosen = [v for v in VARIANTS if not names or v.name in names]
+    if REFERENCE not in [v.name for v in chosen]:
+        chosen.insert(0, known[REFERENCE])  # every ratio needs the reference
+    return chosen
+
+
+def _run_seconds(work: Path, run: str) -> float | None:
+    metrics = work / "runs" / run / "metrics.json"
+    if not metrics.is_file():
+        return None
+    data = json.loads(metrics.read_text(encoding="utf-8"))
+    return (data.get("seconds_per_epoch") or 0) * data.get("epochs_run", 0)
+
+
+def run(
+    data: str | None,
+    fmt: str,
+    out: str,
+    variant_names: list[str] | None = None,
+    fasttext_cutoffs: tuple[int, ...] = (1000, 2000, 5000),
+    train_config: TrainConfig | None = None,
+    qat_epochs: int = 3,
+    resume: bool = False,
+    clinc_oos: str = "label",
+    title: str | None = None,
+    log=print,
+) -> dict:
+    variants = _selected(variant_names)
+    work = Path(out)
+    work.mkdir(parents=True, exist_ok=True)
+    results_path = work / RESULTS
+    rows: dict[str, dict] = {}
+    if resume and results_path.is_file():
+        rows = {
+            n: r
+            for n, r in json.loads(results_path.read_text(encoding="utf-8"))["rows"].items()
+            if "error" not in r
+        }
+    splits, _ = load_data(data, fmt, ["en"], clinc_oos, False, log)
+    context = Context(splits, work, train_config or TrainConfig(), lambda line: None, qat_epochs)
+    steps = [v.name for v in variants] + ([FASTTEXT] if fasttext_cutoffs else [])
+    descriptions = {v.name: v.description for v in variants}
+    families = {v.name: v.family for v in variants}
+    started, done_seconds = time.monotonic(), []
+    for index, name in enumerate(steps, 1):
+        if name in rows or (name == FASTTEXT and any(n.startswith(FASTTEXT) for n in rows)):
+            continue
+        remaining = len(steps) - index + 1
+        eta = (
+            f", about {sum(done_seconds) / len(done_seconds) * remaining / 60:.0f} min left"
+            if done_seconds
+            else ""
+        )
+        log(f"[{index}/{len(steps)}] {name} ({(time.monotonic() - started) / 60:.1f} min elapsed{eta})")
+        step_started = time.monotonic()
+        try:
+            if name == FASTTEXT:
+                from tflnlu.bench.fasttext_peer import run_fasttext
+
+                for ft_name, row in run_fasttext(splits, fasttext_cutoffs, work / "fasttext").items():
+                    rows[ft_name] = row
+            else:
+                variant = next(v for v in variants if v.name == name)
+                row = run_variant(variant, context)
+                row["train_seconds"] = _run_seconds(work, variant.run)
+                rows[name] = row
+        except Exception as e:  # one failing variant is reported; the others still run
+            rows[name] = {"error": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]}
+            log(f"  failed: {rows[name]['error']}")
+            (work / f"{name}.error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+        else:
+            summary = rows.get(name) or rows.get(f"{FASTTEXT}")
+            if summary:
+                log(
+                    f"  {summary['file_bytes']:,} bytes, test intent {summary['test']['intent_accuracy']:.4f}"
+                )
+        done_seconds.append(time.monotonic() - step_started)
+        write_json_atomic(results_path, {"rows": rows})
+    return finish(rows, work, descriptions, families, title or Path(data or "built-in").name)
+
+
+def finish(rows: dict, work: Path, descriptions: dict, families: dict, title: str) -> dict:
+    for name in rows:
+        if name.startswith(FASTTEXT):
+            descriptions[name] = "fastText 0.9.3 supervised" + (
+                f", quantized (-qnorm -retrain -cutoff {name.rsplit('cutoff', 1)[1]})"
+                if "cutoff" in name
+                else ", unquantized .bin"
+            )
+            families[name] = "fastText (external)"
+    report.add_ratios(rows, REFERENCE)
+    front = report.pareto_front({n: r for n, r in rows.items() if "error" not in r})
+    write_json_atomic(work / RESULTS, {"rows": rows, "pareto_front_intent": front, "runs": RUNS})
+    write_text_atomic(work / "results.md", report.markdown_table(rows, descriptions, front))
+    report.plot(
+        rows, {n: families.get(n, "other") for n in rows}, work / "results.png", f"tflnlu benchmark: {title}"
+    )
+    return {"rows": rows, "pareto_front_intent": front}
+
+
+def main(argv: list[str]) -> int:
+    logging.set_verbosity(logging.WARNING)
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    try:
+        cutoffs = tuple(int(c) for c in FLAGS.fasttext_cutoffs if c)
+        run(
+            FLAGS.data,
+            FLAGS.format,
+            FLAGS.out,
+            FLAGS.variants,
+            cutoffs,
+            TrainConfig(epochs=FLAGS.epochs),
+            FLAGS.qat_epochs,
+            FLAGS.resume,
+            FLAGS.clinc_oos,
+            FLAGS.title,
+        )
+    except (ValueError, FileNotFoundError) as e:
+        print(f"tflnlu-bench: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def entry_point() -> None:
+    app.run(main)

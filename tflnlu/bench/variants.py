@@ -49,6 +49,8 @@ class Context:
     train_config: TrainConfig
     log: Callable[[str], None]
     qat_epochs: int = 3
+    encoder: dict = field(default_factory=dict)  # encoder/head options shared by every run (width, pooling)
+    per_channel: bool = True  # int8 weight scales of the exports
     train_seconds: dict = field(default_factory=dict)
 
     def run_dir(self, name: str, model_options: dict) -> Path:
@@ -56,7 +58,8 @@ class Context:
         directory = self.work / "runs" / name
         if not (directory / "weights.h5").is_file() or not (directory / "metrics.json").is_file():
             started = time.monotonic()
-            train(self.splits, directory, model_options, self.train_config, overwrite=True, log=self.log)
+            options = {**model_options, **self.encoder}
+            train(self.splits, directory, options, self.train_config, overwrite=True, log=self.log)
             self.train_seconds[name] = time.monotonic() - started
         return directory
 
@@ -136,7 +139,9 @@ def run_variant(variant: Variant, context: Context) -> dict:
     if variant.name == REFERENCE:
         return _fp32_row(load_run(run_dir), context, out)
     params = dict(variant.params)
-    options = ExportOptions(qat_epochs=params.pop("qat_epochs", context.qat_epochs))
+    options = ExportOptions(
+        qat_epochs=params.pop("qat_epochs", context.qat_epochs), per_channel=context.per_channel
+    )
     model = None
     if params:  # task-agnostic and clustering variants: PTQ of a model derived from `full`
         options = dataclasses.replace(options, qat_epochs=0)

@@ -44,6 +44,11 @@ flags.DEFINE_integer("epochs", TrainConfig.epochs, "Maximum training epochs per 
 flags.DEFINE_integer("qat_epochs", 3, "QAT epochs of the QAT variants.", lower_bound=1)
 flags.DEFINE_bool("resume", False, "Keep the finished variants of --out/results.json and run the rest.")
 flags.DEFINE_string("title", None, "Title of the plot (default: the data directory's name).")
+flags.DEFINE_integer("width", None, "Encoder channels of every run (default: ModelConfig's).", lower_bound=1)
+flags.DEFINE_enum(
+    "pooling", None, ["max", "max_mean"], "Intent pooling of every run (default: ModelConfig's)."
+)
+flags.DEFINE_bool("per_channel", True, "Per-channel int8 weight scales in the exports.")
 
 FASTTEXT = "fasttext"
 RESULTS = "results.json"
@@ -79,21 +84,27 @@ def run(
     resume: bool = False,
     clinc_oos: str = "label",
     title: str | None = None,
+    encoder: dict | None = None,
+    per_channel: bool = True,
     log=print,
 ) -> dict:
+    """`encoder` (e.g. {"width": 32, "pooling": "max"}) applies to every run, reference included."""
     variants = _selected(variant_names)
     work = Path(out)
     work.mkdir(parents=True, exist_ok=True)
     results_path = work / RESULTS
+    train_config = train_config or TrainConfig()
+    settings = {"encoder": encoder or {}, "per_channel": per_channel, "epochs": train_config.epochs}
     rows: dict[str, dict] = {}
     if resume and results_path.is_file():
-        rows = {
-            n: r
-            for n, r in json.loads(results_path.read_text(encoding="utf-8"))["rows"].items()
-            if "error" not in r
-        }
+        saved = json.loads(results_path.read_text(encoding="utf-8"))
+        if saved.get("settings", settings) != settings:
+            raise ValueError(
+                f"--resume with other settings than {results_path}'s {saved['settings']}: use another --out"
+            )
+        rows = {n: r for n, r in saved["rows"].items() if "error" not in r}
     splits, _ = load_data(data, fmt, ["en"], clinc_oos, False, log)
-    context = Context(splits, work, train_config or TrainConfig(), lambda line: None, qat_epochs)
+    context = Context(splits, work, train_config, lambda line: None, qat_epochs, encoder or {}, per_channel)
     steps = [v.name for v in variants] + ([FASTTEXT] if fasttext_cutoffs else [])
     descriptions = {v.name: v.description for v in variants}
     families = {v.name: v.family for v in variants}
@@ -131,11 +142,11 @@ def run(
                     f"  {summary['file_bytes']:,} bytes, test intent {summary['test']['intent_accuracy']:.4f}"
                 )
         done_seconds.append(time.monotonic() - step_started)
-        write_json_atomic(results_path, {"rows": rows})
-    return finish(rows, work, descriptions, families, title or Path(data or "built-in").name)
+        write_json_atomic(results_path, {"rows": rows, "settings": settings})
+    return finish(rows, work, descriptions, families, title or Path(data or "built-in").name, settings)
 
 
-def finish(rows: dict, work: Path, descriptions: dict, families: dict, title: str) -> dict:
+def finish(rows: dict, work: Path, descriptions: dict, families: dict, title: str, settings: dict) -> dict:
     for name in rows:
         if name.startswith(FASTTEXT):
             descriptions[name] = "fastText 0.9.3 supervised" + (
@@ -146,7 +157,9 @@ def finish(rows: dict, work: Path, descriptions: dict, families: dict, title: st
             families[name] = "fastText (external)"
     report.add_ratios(rows, REFERENCE)
     front = report.pareto_front({n: r for n, r in rows.items() if "error" not in r})
-    write_json_atomic(work / RESULTS, {"rows": rows, "pareto_front_intent": front, "runs": RUNS})
+    write_json_atomic(
+        work / RESULTS, {"rows": rows, "pareto_front_intent": front, "runs": RUNS, "settings": settings}
+    )
     write_text_atomic(work / "results.md", report.markdown_table(rows, descriptions, front))
     report.plot(
         rows, {n: families.get(n, "other") for n in rows}, work / "results.png", f"tflnlu benchmark: {title}"
@@ -171,6 +184,8 @@ def main(argv: list[str]) -> int:
             FLAGS.resume,
             FLAGS.clinc_oos,
             FLAGS.title,
+            {k: v for k, v in {"width": FLAGS.width, "pooling": FLAGS.pooling}.items() if v is not None},
+            FLAGS.per_channel,
         )
     except (ValueError, FileNotFoundError) as e:
         print(f"tflnlu-bench: error: {e}", file=sys.stderr)

@@ -98,3 +98,16 @@ def test_resume_reruns_only_failed_variants(bench_result, monkeypatch):
 def test_unknown_variant_is_an_error():
     with pytest.raises(ValueError, match="unknown variants"):
         bench.run(None, "massive", "unused", ["nope"], ())
+
+
+def test_command_line_rejects_an_unknown_variant(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "tflnlu.cli.bench", "--variants=nope", f"--out={tmp_path}"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "tflnlu-bench: error: unknown variants ['nope']" in result.stderr

@@ -28,27 +28,35 @@ from tflnlu.io import write_json_atomic, write_text_atomic
 from tflnlu.train.trainer import TrainConfig
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("data", None, "Data set directory (default: the built-in one).")
-flags.DEFINE_enum("format", "massive", FORMATS, "Format of --data.")
-flags.DEFINE_enum(
-    "clinc_oos", "label", ["label", "drop"], "CLINC150 out-of-scope rows: an intent, or dropped."
-)
-flags.DEFINE_string("out", "bench/default", "Directory for runs, exports and results.")
-flags.DEFINE_list(
-    "variants", None, f"Subset of variants (default all): {', '.join(v.name for v in VARIANTS)}"
-)
-flags.DEFINE_list(
-    "fasttext_cutoffs", ["1000", "2000", "5000"], "fastText quantize -cutoff values; empty: no fastText."
-)
-flags.DEFINE_integer("epochs", TrainConfig.epochs, "Maximum training epochs per run.", lower_bound=1)
-flags.DEFINE_integer("qat_epochs", 3, "QAT epochs of the QAT variants.", lower_bound=1)
-flags.DEFINE_bool("resume", False, "Keep the finished variants of --out/results.json and run the rest.")
-flags.DEFINE_string("title", None, "Title of the plot (default: the data directory's name).")
-flags.DEFINE_integer("width", None, "Encoder channels of every run (default: ModelConfig's).", lower_bound=1)
-flags.DEFINE_enum(
-    "pooling", None, ["max", "max_mean"], "Intent pooling of every run (default: ModelConfig's)."
-)
-flags.DEFINE_bool("per_channel", True, "Per-channel int8 weight scales in the exports.")
+
+
+def define_flags() -> None:
+    """Flags are defined when the command runs, not on import: other CLIs define the same names
+    (--data, --format, --out), and tests import several `run` functions into one process."""
+    flags.DEFINE_string("data", None, "Data set directory (default: the built-in one).")
+    flags.DEFINE_enum("format", "massive", FORMATS, "Format of --data.")
+    flags.DEFINE_enum(
+        "clinc_oos", "label", ["label", "drop"], "CLINC150 out-of-scope rows: an intent, or dropped."
+    )
+    flags.DEFINE_string("out", "bench/default", "Directory for runs, exports and results.")
+    flags.DEFINE_list(
+        "variants", None, f"Subset of variants (default all): {', '.join(v.name for v in VARIANTS)}"
+    )
+    flags.DEFINE_list(
+        "fasttext_cutoffs", ["1000", "2000", "5000"], "fastText quantize -cutoff values; empty: no fastText."
+    )
+    flags.DEFINE_integer("epochs", TrainConfig.epochs, "Maximum training epochs per run.", lower_bound=1)
+    flags.DEFINE_integer("qat_epochs", 3, "QAT epochs of the QAT variants.", lower_bound=1)
+    flags.DEFINE_bool("resume", False, "Keep the finished variants of --out/results.json and run the rest.")
+    flags.DEFINE_string("title", None, "Title of the plot (default: the data directory's name).")
+    flags.DEFINE_integer(
+        "width", None, "Encoder channels of every run (default: ModelConfig's).", lower_bound=1
+    )
+    flags.DEFINE_enum(
+        "pooling", None, ["max", "max_mean"], "Intent pooling of every run (default: ModelConfig's)."
+    )
+    flags.DEFINE_bool("per_channel", True, "Per-channel int8 weight scales in the exports.")
+
 
 FASTTEXT = "fasttext"
 RESULTS = "results.json"
@@ -194,4 +202,9 @@ def main(argv: list[str]) -> int:
 
 
 def entry_point() -> None:
+    define_flags()
     app.run(main)
+
+
+if __name__ == "__main__":
+    entry_point()

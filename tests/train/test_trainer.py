@@ -100,3 +100,24 @@ def test_early_stopping(tiny_massive, tmp_path):
     )
     assert result["epochs_run"] < 50
     assert any(line.startswith("early stop") for line in lines)
+
+
+def test_intent_only_data_trains_without_a_slot_loss(tmp_path):
+    rows = "text,intent\n" + "".join(
+        f"{text},{intent}\n"
+        for text, intent in [
+            ("wake me up", "alarm"),
+            ("set an alarm", "alarm"),
+            ("what is the weather", "weather"),
+            ("will it rain", "weather"),
+            ("play some music", "music"),
+            ("put on a song", "music"),
+        ]
+    )
+    for split in ("train", "dev", "test"):
+        (tmp_path / f"{split}.csv").write_text(rows)
+    splits = read_splits(tmp_path, "csv").splits
+    result = train(splits, tmp_path / "run", SMALL_MODEL, TrainConfig(epochs=2), log=quiet)
+    assert result["splits"]["test"]["slot_f1"] is None
+    assert 0.0 <= result["splits"]["test"]["intent_accuracy"] <= 1.0
+    assert len(json.loads((tmp_path / "run" / "history.json").read_text())) == 2

@@ -151,15 +151,20 @@ def _make_train_step(
         from_logits=True, label_smoothing=config.label_smoothing, reduction="none"
     )
     num_intents = model.output[INTENT_OUTPUT].shape[-1]
+    # Intent-only data has the single tag "O": its slot loss is identically 0 (and Keras'
+    # sparse cross-entropy rejects a last dimension of 1), so it is left out.
+    has_slots = model.output[SLOTS_OUTPUT].shape[-1] > 1
 
     @tf.function(reduce_retracing=True)
     def step(ids, intents, tags, domains, token_mask):
         with tf.GradientTape() as tape:
             out = model(ids, training=True)
             intent_loss = tf.reduce_mean(intent_ce(tf.one_hot(intents, num_intents), out[INTENT_OUTPUT]))
-            token_losses = sparse_ce(tags, out[SLOTS_OUTPUT]) * token_mask
-            slot_loss = tf.reduce_sum(token_losses) / tf.maximum(tf.reduce_sum(token_mask), 1.0)
-            loss = intent_loss + config.slot_loss_weight * slot_loss
+            loss = intent_loss
+            if has_slots:
+                token_losses = sparse_ce(tags, out[SLOTS_OUTPUT]) * token_mask
+                slot_loss = tf.reduce_sum(token_losses) / tf.maximum(tf.reduce_sum(token_mask), 1.0)
+                loss += config.slot_loss_weight * slot_loss
             if has_domains:
                 loss += config.domain_loss_weight * tf.reduce_mean(sparse_ce(domains, out[DOMAIN_OUTPUT]))
             if model.losses:

@@ -88,11 +88,11 @@ def test_resume_reruns_only_failed_variants(bench_result, monkeypatch):
         raise RuntimeError("still failing")
 
     monkeypatch.setattr(bench, "run_variant", record)
-    data = str(out.parent / "data")
-    bench.run(
-        data, "massive", str(out), SUBSET, (), TrainConfig(epochs=1), 1, resume=True, log=lambda _: None
-    )
+    data, settings = str(out.parent / "data"), TrainConfig(epochs=2)  # the fixture's settings
+    bench.run(data, "massive", str(out), SUBSET, (), settings, 1, resume=True, log=lambda _: None)
     assert ran == ["pq_k16_d8"]
+    with pytest.raises(ValueError, match="--resume with other settings"):
+        bench.run(data, "massive", str(out), SUBSET, (), settings, 1, resume=True, encoder={"width": 8})
 
 
 def test_unknown_variant_is_an_error():

@@ -113,24 +113,27 @@ def java_tokenizer(classpath):
 # Greek (final sigma), Turkish dotted I, CJK and kana, Hangul, Arabic, Devanagari, digits of
 # other scripts, fullwidth and compatibility forms (NFKC), punctuation, apostrophe look-alikes,
 # spaces, zero-width and control characters, emoji (surrogate pairs in Java).
+SCRIPT_RANGES = (
+    (0x0020, 0x007E),  # ASCII
+    (0x00C0, 0x024F),  # Latin with accents
+    (0x0300, 0x036F),  # combining marks
+    (0x0370, 0x03FF),  # Greek
+    (0x0400, 0x04FF),  # Cyrillic
+    (0x0600, 0x06FF),  # Arabic
+    (0x0900, 0x097F),  # Devanagari
+    (0x2000, 0x24FF),  # punctuation, symbols, enclosed digits (NFKC)
+    (0x3000, 0x30FF),  # CJK punctuation, kana
+    (0x4E00, 0x4E80),  # CJK ideographs
+    (0xAC00, 0xAC40),  # Hangul
+    (0xFB00, 0xFB06),  # ligatures (NFKC)
+    (0xFF00, 0xFF65),  # fullwidth forms (NFKC)
+    (0x1F300, 0x1F64F),  # emoji
+)
 INTERESTING = st.one_of(
-    st.characters(min_codepoint=0x20, max_codepoint=0x7E),
     st.sampled_from(
         list("\u2018\u2019\u02bc\u0060\u00b4'\u0130\u0131\u03a3\u03c2\u1e9e\u00df\u200b\u00a0\t\n\u2028")
     ),
-    st.characters(min_codepoint=0x00C0, max_codepoint=0x024F),
-    st.characters(min_codepoint=0x0300, max_codepoint=0x036F),
-    st.characters(min_codepoint=0x0370, max_codepoint=0x03FF),
-    st.characters(min_codepoint=0x0400, max_codepoint=0x04FF),
-    st.characters(min_codepoint=0x0600, max_codepoint=0x06FF),
-    st.characters(min_codepoint=0x0900, max_codepoint=0x097F),
-    st.characters(min_codepoint=0x2000, max_codepoint=0x24FF),
-    st.characters(min_codepoint=0x3000, max_codepoint=0x30FF),
-    st.characters(min_codepoint=0x4E00, max_codepoint=0x4E80),
-    st.characters(min_codepoint=0xAC00, max_codepoint=0xAC40),
-    st.characters(min_codepoint=0xFB00, max_codepoint=0xFB06),
-    st.characters(min_codepoint=0xFF00, max_codepoint=0xFF65),
-    st.characters(min_codepoint=0x1F300, max_codepoint=0x1F64F),
+    *(st.characters(min_codepoint=low, max_codepoint=high) for low, high in SCRIPT_RANGES),
 )
 
 

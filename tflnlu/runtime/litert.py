@@ -24,6 +24,14 @@ def dequantize(values: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
     return values.astype(np.float32)
 
 
+def checked_model_bytes(model: Path | bytes) -> bytes:
+    """The bytes of a .tflite given as a path or as bytes, checked to be a whole model
+    (ModelFileError with what is wrong otherwise), before an interpreter sees them."""
+    data = model if isinstance(model, bytes) else Path(model).read_bytes()
+    read_model(data, "model" if isinstance(model, bytes) else str(model))
+    return data
+
+
 class UtteranceRunner:
     """What every runner of an exported file shares: `predict_one(ids [T])` from the subclass,
     the predictor interface over [N, T] and the latency summary of its invocations."""
@@ -64,8 +72,7 @@ class LiteRTModel(UtteranceRunner):
         reference_kernels: bool = False,
         preserve_all_tensors: bool = False,
     ):
-        data = model if isinstance(model, bytes) else Path(model).read_bytes()
-        read_model(data, "model" if isinstance(model, bytes) else str(model))  # clear error if corrupt
+        data = checked_model_bytes(model)
         self.interpreter = Interpreter(
             model_content=data,
             num_threads=num_threads,

@@ -19,10 +19,9 @@ import ai_edge_litert
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
-from tflnlu.export.flatbuffer import read_model
 from tflnlu.export.fuse import ALIGNMENT
 from tflnlu.export.kernel import CUSTOM_OP_NAME, KERNEL_DIR
-from tflnlu.runtime.litert import UtteranceRunner, dequantize
+from tflnlu.runtime.litert import UtteranceRunner, checked_model_bytes, dequantize
 
 PINNED_LITERT = "2.3.0"
 _MAX_RANK = 8
@@ -149,8 +148,7 @@ class LiteRTCustomOpModel(UtteranceRunner):
     """
 
     def __init__(self, model: Path | bytes):
-        data = model if isinstance(model, bytes) else Path(model).read_bytes()
-        read_model(data, "model" if isinstance(model, bytes) else str(model))  # clear error if corrupt
+        data = checked_model_bytes(model)
         self.lib = lib = load_litert()
         self.kernel = load_lookup_kernel()
         self.kernel_state = self.kernel.tflnlu_kernel_state_new()

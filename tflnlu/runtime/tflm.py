@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tflnlu.export.flatbuffer import execution_order, read_model
-from tflnlu.runtime.litert import LiteRTModel, UtteranceRunner, dequantize
+from tflnlu.export.flatbuffer import execution_order
+from tflnlu.runtime.litert import LiteRTModel, UtteranceRunner, checked_model_bytes, dequantize
 
 PINNED_TFLM = "0.dev20261023182759"
 ARENA_ALIGNMENT = 16  # TFLM aligns arena allocations to 16 bytes (MicroArenaBufferAlignment)
@@ -51,8 +51,7 @@ class TFLMModel(UtteranceRunner):
     def __init__(
         self, model: Path | bytes, arena_bytes: int = EVAL_ARENA_BYTES, preserve_all_tensors: bool = False
     ):
-        data = model if isinstance(model, bytes) else Path(model).read_bytes()
-        read_model(data, "model" if isinstance(model, bytes) else str(model))
+        data = checked_model_bytes(model)
         runtime = _runtime()
         config = runtime.InterpreterConfig
         self.interpreter = runtime.Interpreter.from_bytes(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from tflnlu.bench import posthoc
-from tflnlu.export.export import ExportOptions, export_run
+from tflnlu.export.export import ExportOptions, export_run, int8_table_embedding
+from tflnlu.export.flatbuffer import read_model
+from tflnlu.export.quantize import convert_float
+from tflnlu.export.size import size_report
+from tflnlu.io import write_bytes_atomic
 from tflnlu.layers.embeddings import CodebookLookup, FullEmbedding
 from tflnlu.models.joint import EMBEDDING_LAYER, ENCODER, build_model
 from tflnlu.runtime.litert import LiteRTModel
-from tflnlu.tf import keras, tf
+from tflnlu.tf import keras
 from tflnlu.train.encode import encode
 from tflnlu.train.predict import evaluate
 from tflnlu.train.run_dir import Run, load_run
@@ -51,16 +54,13 @@ class Context:
     qat_epochs: int = 3
     encoder: dict = field(default_factory=dict)  # encoder/head options shared by every run (width, pooling)
     per_channel: bool = True  # int8 weight scales of the exports
-    train_seconds: dict = field(default_factory=dict)
 
     def run_dir(self, name: str, model_options: dict) -> Path:
         """The run `name`, trained on first use (kept across --resume)."""
         directory = self.work / "runs" / name
         if not (directory / "weights.h5").is_file() or not (directory / "metrics.json").is_file():
-            started = time.monotonic()
             options = {**model_options, **self.encoder}
             train(self.splits, directory, options, self.train_config, overwrite=True, log=self.log)
-            self.train_seconds[name] = time.monotonic() - started
         return directory
 
 
@@ -162,23 +162,11 @@ def run_variant(variant: Variant, context: Context) -> dict:
 
 def _fp32_row(run: Run, context: Context, out: Path) -> dict:
     """The reference as a user would ship it without tflnlu: the fp32 model as an fp32 .tflite."""
-    from tflnlu.export.flatbuffer import read_model
-    from tflnlu.export.size import size_report
-    from tflnlu.io import write_bytes_atomic
-
-    max_len = run.model_config.max_len
-
-    @tf.function(input_signature=[tf.TensorSpec([1, max_len], tf.int32, name="ids")])
-    def serve(ids):
-        outputs = run.model(ids, training=False)
-        return {"intent": outputs["intent"], "slots": outputs["slots"]}
-
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], run.model)
-    model_bytes = converter.convert()
+    model_bytes = convert_float(run.model)
     out.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(out / "model.tflite", model_bytes)
     test = context.splits["test"]
-    ids = encode(test, run.vocab, run.labels, max_len).ids
+    ids = encode(test, run.vocab, run.labels, run.model_config.max_len).ids
     runner = LiteRTModel(model_bytes)
     metrics = evaluate(runner, ids, test, run.labels)
     return {
@@ -197,7 +185,7 @@ def _derived_model(run: Run, params: dict, context: Context) -> keras.Model:
     if "svd_rank" in params:
         rows, basis = posthoc.svd_factors(table, params["svd_rank"])
         config = dataclasses.replace(config, embed_dim=params["svd_rank"])
-        model = build_model(config, embedding=_int8_table(rows))
+        model = build_model(config, embedding=int8_table_embedding(rows))
         encoder = model.get_layer(ENCODER)
         projection = run.model.get_layer(ENCODER).get_layer(PROJECTION).get_weights()
         folded = np.einsum("rd,hwdc->hwrc", basis, projection[0])  # rows @ basis @ W = rows @ (basis @ W)
@@ -213,19 +201,12 @@ def _derived_model(run: Run, params: dict, context: Context) -> keras.Model:
         codes, levels, scales = posthoc.scalar_quantize_rows(table, params["scalar_bits"])
         embedding = CodebookLookup(codes, levels, params["scalar_bits"], True, scales, name=EMBEDDING_LAYER)
     elif "clusters" in params:
-        embedding = _int8_table(_tfmot_clustered_table(run, params["clusters"], context))
+        embedding = int8_table_embedding(_tfmot_clustered_table(run, params["clusters"], context))
     else:
         raise ValueError(f"unknown derived variant {params}")
     model = build_model(config, embedding=embedding)
     model.get_layer(ENCODER).set_weights(encoder_weights)
     return model
-
-
-def _int8_table(table: np.ndarray) -> FullEmbedding:
-    layer = FullEmbedding(*table.shape, (float(table.min()), float(table.max())), name=EMBEDDING_LAYER)
-    layer.build(None)
-    layer.table.assign(table)
-    return layer
 
 
 def _tfmot_clustered_table(run: Run, clusters: int, context: Context, epochs: int = 2) -> np.ndarray:

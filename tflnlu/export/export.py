@@ -16,7 +16,7 @@ import numpy as np
 
 import tflnlu
 from tflnlu.data.tokenizer import TOKENIZER_VERSION
-from tflnlu.export.flatbuffer import read_model
+from tflnlu.export.flatbuffer import ModelInfo, read_model
 from tflnlu.export.fuse import align_constants, fuse_lookup
 from tflnlu.export.golden import GOLDEN_FILE, golden_texts, write_golden
 from tflnlu.export.mcu import (
@@ -80,10 +80,12 @@ def export_embedding(run: Run, options: ExportOptions):
     trained = run.model.get_layer(EMBEDDING_LAYER)
     if isinstance(trained, DPQEmbedding):
         return trained.to_lookup(options.code_bits, quantize_codebook=True)
-    table = trained.table.numpy()
-    layer = FullEmbedding(
-        trained.vocab_size, trained.dim, (float(table.min()), float(table.max())), name=EMBEDDING_LAYER
-    )
+    return int8_table_embedding(trained.table.numpy())
+
+
+def int8_table_embedding(table: np.ndarray) -> FullEmbedding:
+    """A plain table as an embedding fake-quantized to int8 over its own range."""
+    layer = FullEmbedding(*table.shape, (float(table.min()), float(table.max())), name=EMBEDDING_LAYER)
     layer.build(None)
     layer.table.assign(table)
     return layer
@@ -133,20 +135,10 @@ def export_run(
         f"fp32 test intent {fp32_metrics['intent_accuracy']:.4f}; int8 embedding, before QAT {before_qat['intent_accuracy']:.4f}"
     )
 
-    qat_model = quantize_aware_model(model, options.per_channel) if options.qat_epochs else model
-    train_settings = {
-        k: v for k, v in run.config["train"].items() if k in {f.name for f in dataclasses.fields(TrainConfig)}
-    }
-    qat_config = TrainConfig(
-        **{
-            **train_settings,
-            "epochs": max(1, options.qat_epochs),  # unused when 0 (no fine-tuning)
-            "learning_rate": options.qat_learning_rate,
-            "weight_average": 0.0,
-        }
-    )
-    if options.qat_epochs:
-        fine_tune(qat_model, encoded, splits, run.labels, qat_config, log)
+    qat_model = model
+    if options.qat_epochs:  # 0: post-training quantization, no fine-tuning
+        qat_model = quantize_aware_model(model, options.per_channel)
+        fine_tune(qat_model, encoded, splits, run.labels, _qat_config(run, options), log)
     qat_outputs = keras_predictor(qat_model)(test_ids)
     after_qat = score_outputs(*qat_outputs, test, run.labels)
 
@@ -161,10 +153,11 @@ def export_run(
     model_bytes = builtin_bytes
     if options.lookup == "custom":
         model_bytes = align_constants(finish_model(_fuse(converted, model), _metadata(run)))
-    report = size_report(read_model(model_bytes))
+    info = read_model(model_bytes)
+    report = size_report(info)
     check_budget(report, options.max_bytes, "the exported model")
     if options.target == "mcu":
-        check_operators(read_model(model_bytes))  # fail on a missing TFLM kernel before any long work
+        check_operators(info)  # fail on a missing TFLM kernel before any long work
 
     builtin = LiteRTModel(builtin_bytes)
     runner = builtin if options.lookup == "builtin" else LiteRTCustomOpModel(model_bytes)
@@ -196,7 +189,7 @@ def export_run(
     if options.target == "mcu":
         log("verifying in TFLite-Micro: whole test split, arena bisection ...")
         result["mcu"] = verify_on_tflm(
-            model_bytes, test_ids, lambda i, s: score_outputs(i, s, test, run.labels)
+            model_bytes, info, test_ids, lambda i, s: score_outputs(i, s, test, run.labels)
         )
         check_mcu_budgets(
             result["mcu"]["flash_bytes"],
@@ -207,7 +200,7 @@ def export_run(
     with atomic_directory(Path(out)) as directory:
         write_bytes_atomic(directory / MODEL_FILE, model_bytes)
         if options.target == "mcu":
-            _write_mcu_sources(directory, model_bytes)
+            _write_mcu_sources(directory, model_bytes, info)
         run.vocab.save(directory / "vocab.txt")
         run.labels.save(directory)
         write_json_atomic(directory / "tokenizer.json", {"version": TOKENIZER_VERSION, "max_len": max_len})
@@ -222,11 +215,25 @@ def export_run(
     return result
 
 
-def _write_mcu_sources(directory: Path, model_bytes: bytes) -> None:
+def _qat_config(run: Run, options: ExportOptions) -> TrainConfig:
+    """The run's own training settings with the QAT epochs and learning rate, no averaging."""
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    settings = {k: v for k, v in run.config["train"].items() if k in fields}
+    return TrainConfig(
+        **{
+            **settings,
+            "epochs": options.qat_epochs,
+            "learning_rate": options.qat_learning_rate,
+            "weight_average": 0.0,
+        }
+    )
+
+
+def _write_mcu_sources(directory: Path, model_bytes: bytes, info: ModelInfo) -> None:
     header, source = c_array_sources(model_bytes)
     write_bytes_atomic(directory / HEADER_FILE, header.encode())
     write_bytes_atomic(directory / SOURCE_FILE, source.encode())
-    write_bytes_atomic(directory / RESOLVER_FILE, op_resolver_source(read_model(model_bytes)).encode())
+    write_bytes_atomic(directory / RESOLVER_FILE, op_resolver_source(info).encode())
 
 
 def _fuse(converted: bytes, model) -> bytes:

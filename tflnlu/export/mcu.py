@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from tflnlu.export.flatbuffer import ModelInfo, read_model
+from tflnlu.export.flatbuffer import ModelInfo
 from tflnlu.export.size import BudgetExceeded
+from tflnlu.runtime.litert import LiteRTModel
+from tflnlu.runtime.tflm import PINNED_TFLM, TFLMModel, first_difference, minimum_arena
 
 # Builtin operator -> its MicroMutableOpResolver method, as declared in
 # tensorflow/lite/micro/micro_mutable_op_resolver.h (tflite-micro commit 90b983c2, 2026-08-20).
@@ -129,16 +131,12 @@ def check_mcu_budgets(
         raise BudgetExceeded("; ".join(over))
 
 
-def verify_on_tflm(model_bytes: bytes, test_ids: np.ndarray, score) -> dict:
+def verify_on_tflm(model_bytes: bytes, info: ModelInfo, test_ids: np.ndarray, score) -> dict:
     """Run the file in TFLM on every test utterance: its metrics, how its int8 outputs compare
     with LiteRT's reference kernels on the same file (and, when they differ, the first operator
-    that differs), the minimum arena, and per-operator counts. `score(intent, slots)` -> metrics.
+    that differs), the minimum arena, and per-operator counts. `info` is the file read by
+    `read_model`, its operators already checked; `score(intent, slots)` -> metrics.
     """
-    from tflnlu.runtime.litert import LiteRTModel
-    from tflnlu.runtime.tflm import PINNED_TFLM, TFLMModel, first_difference, minimum_arena
-
-    info = read_model(model_bytes)
-    check_operators(info)
     tflm = TFLMModel(model_bytes)
     litert = LiteRTModel(model_bytes, reference_kernels=True)
     identical, same_intent, largest, outputs, first_differing = 0, 0, 0, [], None

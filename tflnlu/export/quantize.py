@@ -73,11 +73,8 @@ def quantize_aware_model(model: keras.Model, per_channel: bool = True) -> keras.
     return keras.Model(ids, quantized_encoder([embedded, mask]), name="joint_nlu_qat")
 
 
-def convert_int8(model: keras.Model, representative_ids: np.ndarray) -> bytes:
-    """Full-integer int8 .tflite with batch 1: int32 ids in, int8 intent and slot logits out.
-
-    `representative_ids` [N, T] calibrate the few ranges QAT did not learn.
-    """
+def _serving_function(model: keras.Model):
+    """Batch 1, int32 ids in; the intent and slot logits out, named as LiteRT's signature keys."""
     max_len = int(model.input.shape[1])
 
     @tf.function(input_signature=[tf.TensorSpec([1, max_len], tf.int32, name="ids")])
@@ -85,11 +82,25 @@ def convert_int8(model: keras.Model, representative_ids: np.ndarray) -> bytes:
         out = model(ids, training=False)
         return {"intent": out[INTENT_OUTPUT], "slots": out[SLOTS_OUTPUT]}
 
+    return serve.get_concrete_function()
+
+
+def convert_float(model: keras.Model) -> bytes:
+    """fp32 .tflite with batch 1: what a user would ship without quantization (the reference)."""
+    return tf.lite.TFLiteConverter.from_concrete_functions([_serving_function(model)], model).convert()
+
+
+def convert_int8(model: keras.Model, representative_ids: np.ndarray) -> bytes:
+    """Full-integer int8 .tflite with batch 1: int32 ids in, int8 intent and slot logits out.
+
+    `representative_ids` [N, T] calibrate the few ranges QAT did not learn.
+    """
+
     def representative() -> Iterator[list[np.ndarray]]:
         for row in representative_ids:
             yield [row[None].astype(np.int32)]
 
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], model)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([_serving_function(model)], model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = representative
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]

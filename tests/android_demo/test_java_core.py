@@ -22,7 +22,7 @@ from tflnlu.data.tokenizer import normalize, split_normalized
 CORE = Path(__file__).resolve().parents[2] / "android_demo" / "core"
 JUNIT_JARS = (Path("/usr/share/java/junit4.jar"), Path("/usr/share/java/hamcrest-core.jar"))
 PACKAGE = "dev.tflnlu.core"
-UNIT_TESTS = ("TokenizerTest", "VocabularyTest", "BioDecoderTest", "JsonTest")
+UNIT_TESTS = ("TokenizerTest", "VocabularyTest", "BioDecoderTest", "JsonTest", "ModelMetadataTest")
 
 pytestmark = pytest.mark.skipif(
     shutil.which("javac") is None or shutil.which("java") is None,

@@ -54,6 +54,8 @@ def run(
 ) -> dict:
     config = json.loads((Path(run_dir) / "config.json").read_text(encoding="utf-8"))
     source = config["data"]
+    if not data and not source:
+        raise ValueError(f"{run_dir} does not record its data (trained through the Python API): pass --data")
     data = data or (None if source.get("source") == BUILTIN_NAME else source.get("source"))
     splits, _ = load_data(
         data,

@@ -17,7 +17,7 @@ from absl import app, flags, logging
 from tflnlu.data.example import DataError
 from tflnlu.data.load import load_data
 from tflnlu.data.readers import FORMATS
-from tflnlu.models.config import DPQ_VARIANTS, EMBEDDINGS, ModelConfig
+from tflnlu.models.config import DPQ_VARIANTS, EMBEDDINGS, POOLINGS, ModelConfig
 from tflnlu.train.metrics import format_slot_f1
 from tflnlu.train.trainer import RunDirectoryError, TrainConfig, train
 
@@ -47,6 +47,9 @@ flags.DEFINE_enum("dpq_variant", ModelConfig.dpq_variant, DPQ_VARIANTS, "DPQ var
 flags.DEFINE_bool("dpq_shared", ModelConfig.dpq_shared, "SX only: one matrix for keys and values.")
 flags.DEFINE_integer("width", ModelConfig.width, "Encoder channels.", lower_bound=1)
 flags.DEFINE_list("dilations", [str(d) for d in ModelConfig.dilations], "Dilation of each encoder block.")
+flags.DEFINE_enum(
+    "pooling", ModelConfig.pooling, POOLINGS, "Intent features: max over tokens, or max and mean."
+)
 flags.DEFINE_integer("kernel", ModelConfig.kernel, "Token window of each encoder block.", lower_bound=1)
 flags.DEFINE_float("dropout", ModelConfig.dropout, "Dropout rate.", lower_bound=0.0, upper_bound=0.95)
 flags.DEFINE_integer(
@@ -74,6 +77,7 @@ _MODEL_FLAGS = (
     "dpq_variant",
     "dpq_shared",
     "width",
+    "pooling",
     "kernel",
     "dropout",
 )

@@ -107,6 +107,18 @@ def float_tensors(model_bytes: bytes) -> list[dict]:
     return reasons
 
 
+def check_data_matches_run(splits: dict, run: Run) -> None:
+    """Refuse data the run was not trained on: its labels would be scored as never predicted."""
+    unknown = sorted({e.intent for e in splits["train"] if e.intent} - set(run.labels.intents))
+    if unknown:
+        shown = ", ".join(repr(i) for i in unknown[:3])
+        raise ValueError(
+            f"the data does not match the run: its training split has {len(unknown)} intent(s) the run "
+            f"does not know ({shown}{', ...' if len(unknown) > 3 else ''}); pass the data the run was "
+            "trained on (--data and --format)"
+        )
+
+
 def export_run(
     run_dir: Path,
     out: Path,
@@ -120,6 +132,7 @@ def export_run(
     0 is post-training quantization (no fine-tuning)."""
     keras.utils.set_random_seed(options.seed)
     run = load_run(run_dir)
+    check_data_matches_run(splits, run)
     max_len = run.model_config.max_len
     encoded = {name: encode(examples, run.vocab, run.labels, max_len) for name, examples in splits.items()}
     test, test_ids = splits["test"], encoded["test"].ids

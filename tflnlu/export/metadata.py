@@ -2,7 +2,9 @@
 
 The metadata entry `tflnlu` holds zlib-compressed UTF-8 JSON (java.util.zip.Inflater reads
 it on Android): tflnlu version, tokenizer version and max_len, the vocabulary, the intent,
-tag and domain label lists. The converter's tensor names repeat whole layer paths (about a
+tag and domain label lists. The vocabulary is the biggest part, so it is front-coded (key
+`vocab_front_coded`, see `front_code`): on HWU64's 4,151 sorted words that is 9.9 KB
+compressed instead of 15.0 KB for a JSON list. The converter's tensor names repeat whole layer paths (about a
 hundred bytes a tensor); they are replaced by `<component>/<n>`, which keeps what the size
 report needs and nothing else.
 """
@@ -18,13 +20,43 @@ from tflnlu.export.flatbuffer import pack_model, read_model
 from tflnlu.export.size import component_of
 
 METADATA_NAME = "tflnlu"
+FRONT_CODED_VOCAB = "vocab_front_coded"
+_MAX_SHARED = 9  # the shared-prefix length is one character, '0'..'9'
 
 
-def finish_model(model_bytes: bytes, payload: dict) -> bytes:
+def front_code(words: list[str]) -> str:
+    """Each word as one character '0'+p (p = code points shared with the previous word, at
+    most 9) and the rest of the word; words joined by newlines (tokens never contain one).
+    Lossless for any order; small when the words are sorted, as tflnlu vocabularies are."""
+    lines, previous = [], ""
+    for word in words:
+        if not word or "\n" in word:
+            raise ValueError(f"a vocabulary word must be non-empty without newlines, got {word!r}")
+        shared = 0
+        while shared < min(len(word), len(previous), _MAX_SHARED) and word[shared] == previous[shared]:
+            shared += 1
+        lines.append(chr(ord("0") + shared) + word[shared:])
+        previous = word
+    return "\n".join(lines)
+
+
+def front_decode(text: str) -> list[str]:
+    words, previous = [], ""
+    for number, line in enumerate(text.split("\n") if text else [], 1):
+        shared = ord(line[0]) - ord("0") if line else -1
+        if not 0 <= shared <= min(_MAX_SHARED, len(previous)) or len(line) < 2 and shared == 0:
+            raise ValueError(f"front-coded vocabulary: entry {number} ({line!r}) is malformed")
+        previous = previous[:shared] + line[1:]
+        words.append(previous)
+    return words
+
+
+def finish_model(model_bytes: bytes, metadata: dict) -> bytes:
     """Add the tflnlu metadata and shorten tensor names; the graph is unchanged."""
     model = schema.ModelT.InitFromPackedBuf(model_bytes, 0)
     _shorten_names(model)
     buffer = schema.BufferT()
+    payload = metadata_payload(metadata)
     text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     buffer.data = list(zlib.compress(text.encode("utf-8"), 9))
     model.buffers.append(buffer)
@@ -47,8 +79,19 @@ def _shorten_names(model) -> None:
             counts[key] += 1
 
 
+def metadata_payload(metadata: dict) -> dict:
+    """The stored form of `metadata`: its `vocab` list front-coded."""
+    payload = {k: v for k, v in metadata.items() if k != "vocab"}
+    payload[FRONT_CODED_VOCAB] = front_code(metadata["vocab"])
+    return payload
+
+
 def read_metadata(model_bytes: bytes) -> dict:
+    """The metadata as written by `metadata_payload`'s caller: `vocab` is a list again."""
     entries = read_model(model_bytes).metadata
     if METADATA_NAME not in entries:
         raise ValueError("the model has no tflnlu metadata (was it written by tflnlu-export?)")
-    return json.loads(zlib.decompress(entries[METADATA_NAME]).decode("utf-8"))
+    payload = json.loads(zlib.decompress(entries[METADATA_NAME]).decode("utf-8"))
+    if FRONT_CODED_VOCAB in payload:
+        payload["vocab"] = front_decode(payload.pop(FRONT_CODED_VOCAB))
+    return payload

@@ -20,6 +20,9 @@ import java.util.zip.Inflater;
  */
 public final class ModelMetadata {
   public static final String METADATA_NAME = "tflnlu";
+  /** The vocabulary, front-coded (tflnlu/export/metadata.py, {@code front_code}). */
+  static final String FRONT_CODED_VOCAB = "vocab_front_coded";
+  private static final int MAX_SHARED = 9;
 
   public final String tflnluVersion;
   public final int tokenizerVersion;
@@ -34,7 +37,7 @@ public final class ModelMetadata {
     tflnluVersion = String.valueOf(json.get("tflnlu_version"));
     tokenizerVersion = asInt(tokenizer.get("version"), "tokenizer.version");
     maxLen = asInt(tokenizer.get("max_len"), "tokenizer.max_len");
-    vocab = strings(json.get("vocab"), "vocab");
+    vocab = frontDecode(asString(json.get(FRONT_CODED_VOCAB), FRONT_CODED_VOCAB));
     intents = strings(json.get("intents"), "intents");
     tags = strings(json.get("tags"), "tags");
     domains = json.containsKey("domains") ? strings(json.get("domains"), "domains") : Collections.<String>emptyList();
@@ -153,6 +156,37 @@ public final class ModelMetadata {
       inflater.end();
     }
     return out.toByteArray();
+  }
+
+  /**
+   * Lines joined by '\n': one character '0'+p (p = code points shared with the previous word,
+   * at most 9), then the rest of the word.
+   */
+  static List<String> frontDecode(String text) {
+    List<String> words = new ArrayList<>();
+    if (text.isEmpty()) {
+      return Collections.unmodifiableList(words);
+    }
+    String previous = "";
+    int number = 0;
+    for (String line : text.split("\n", -1)) {
+      number++;
+      int shared = line.isEmpty() ? -1 : line.charAt(0) - '0';
+      int previousLength = previous.codePointCount(0, previous.length());
+      if (shared < 0 || shared > Math.min(MAX_SHARED, previousLength) || (shared == 0 && line.length() < 2)) {
+        throw new IllegalArgumentException("front-coded vocabulary: entry " + number + " is malformed");
+      }
+      previous = previous.substring(0, previous.offsetByCodePoints(0, shared)) + line.substring(1);
+      words.add(previous);
+    }
+    return Collections.unmodifiableList(words);
+  }
+
+  private static String asString(Object value, String what) {
+    if (!(value instanceof String)) {
+      throw new IllegalArgumentException("metadata: '" + what + "' must be a string");
+    }
+    return (String) value;
   }
 
   @SuppressWarnings("unchecked")

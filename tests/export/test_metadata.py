@@ -21,7 +21,9 @@ def test_sorted_words_front_code_smaller_than_unsorted():
     assert len(front_code(sorted(words))) < len(front_code(by_ending))
 
 
-words = st.text(st.characters(blacklist_characters="\n", blacklist_categories=("Cs",)), min_size=1, max_size=20)
+words = st.text(
+    st.characters(blacklist_characters="\n", blacklist_categories=("Cs",)), min_size=1, max_size=20
+)
 
 
 @given(st.lists(words, max_size=30))

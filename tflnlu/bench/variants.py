@@ -59,12 +59,16 @@ class Context:
         """The run `name`, trained on first use (kept across --resume)."""
         directory = self.work / "runs" / name
         if not (directory / "weights.h5").is_file() or not (directory / "metrics.json").is_file():
-            options = {**model_options, **self.encoder}
-            train(self.splits, directory, options, self.train_config, overwrite=True, log=self.log)
+            train_fields = {f.name for f in dataclasses.fields(TrainConfig)}
+            train_options = {k: v for k, v in model_options.items() if k in train_fields}
+            options = {**{k: v for k, v in model_options.items() if k not in train_fields}, **self.encoder}
+            config = dataclasses.replace(self.train_config, **train_options)
+            train(self.splits, directory, options, config, overwrite=True, log=self.log)
         return directory
 
 
-# Trained runs: name -> model options (beyond the defaults of ModelConfig).
+# Trained runs: name -> model options (beyond the defaults of ModelConfig) and TrainConfig
+# fields that differ from the benchmark's (min_count: vocabulary pruning, as fastText's -cutoff).
 RUNS = {
     "full": {"embedding": "full", "embed_dim": 128},
     "lowrank16": {"embedding": "full", "embed_dim": 16},
@@ -72,6 +76,9 @@ RUNS = {
     "dpq_sx_k16_d16": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 16, "dpq_d": 16},
     "dpq_sx_k16_d8": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 16, "dpq_d": 8},
     "dpq_sx_k4_d16": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 4, "dpq_d": 16},
+    "dpq_sx_k4_d8": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 4, "dpq_d": 8},
+    "dpq_sx_k16_d8_min2": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 16, "dpq_d": 8, "min_count": 2},
+    "dpq_sx_k4_d8_min2": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 4, "dpq_d": 8, "min_count": 2},
     "dpq_vq_k16_d16": {"embedding": "dpq", "dpq_variant": "vq", "dpq_k": 16, "dpq_d": 16},
 }
 
@@ -128,7 +135,20 @@ VARIANTS = (
     Variant("dpq_sx_k16_d16", "DPQ (task-aware)", "DPQ-SX K=16 D=16, QAT int8", "dpq_sx_k16_d16"),
     Variant("dpq_sx_k16_d8", "DPQ (task-aware)", "DPQ-SX K=16 D=8, QAT int8", "dpq_sx_k16_d8"),
     Variant("dpq_sx_k4_d16", "DPQ (task-aware)", "DPQ-SX K=4 D=16, QAT int8", "dpq_sx_k4_d16"),
+    Variant("dpq_sx_k4_d8", "DPQ (task-aware)", "DPQ-SX K=4 D=8, QAT int8", "dpq_sx_k4_d8"),
     Variant("dpq_vq_k16_d16", "DPQ (task-aware)", "DPQ-VQ K=16 D=16, QAT int8", "dpq_vq_k16_d16"),
+    Variant(
+        "dpq_sx_k16_d8_min2",
+        "DPQ + pruned vocabulary",
+        "DPQ-SX K=16 D=8, words seen once dropped (<unk>), QAT int8",
+        "dpq_sx_k16_d8_min2",
+    ),
+    Variant(
+        "dpq_sx_k4_d8_min2",
+        "DPQ + pruned vocabulary",
+        "DPQ-SX K=4 D=8, words seen once dropped (<unk>), QAT int8",
+        "dpq_sx_k4_d8_min2",
+    ),
 )
 
 

@@ -10,10 +10,10 @@ def test_a_run_overrides_training_fields_and_shares_the_encoder(monkeypatch, tmp
         variants, "train", lambda splits, directory, options, config, **kw: calls.append((options, config))
     )
     context = variants.Context({}, tmp_path, TrainConfig(epochs=7), print, encoder={"width": 32})
-    directory = context.run_dir("dpq_sx_k4_d8_min2", variants.RUNS["dpq_sx_k4_d8_min2"])
-    assert directory == Path(tmp_path) / "runs" / "dpq_sx_k4_d8_min2"
+    directory = context.run_dir("dpq_sx_k4_d16_min2", variants.RUNS["dpq_sx_k4_d16_min2"])
+    assert directory == Path(tmp_path) / "runs" / "dpq_sx_k4_d16_min2"
     ((options, config),) = calls
-    assert options == {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 4, "dpq_d": 8, "width": 32}
+    assert options == {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 4, "dpq_d": 16, "width": 32}
     assert (config.min_count, config.epochs) == (2, 7)
 
 

@@ -78,7 +78,7 @@ RUNS = {
     "dpq_sx_k4_d16": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 4, "dpq_d": 16},
     "dpq_sx_k4_d8": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 4, "dpq_d": 8},
     "dpq_sx_k16_d8_min2": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 16, "dpq_d": 8, "min_count": 2},
-    "dpq_sx_k4_d8_min2": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 4, "dpq_d": 8, "min_count": 2},
+    "dpq_sx_k4_d16_min2": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 4, "dpq_d": 16, "min_count": 2},
     "dpq_vq_k16_d16": {"embedding": "dpq", "dpq_variant": "vq", "dpq_k": 16, "dpq_d": 16},
 }
 
@@ -144,10 +144,10 @@ VARIANTS = (
         "dpq_sx_k16_d8_min2",
     ),
     Variant(
-        "dpq_sx_k4_d8_min2",
+        "dpq_sx_k4_d16_min2",
         "DPQ + pruned vocabulary",
-        "DPQ-SX K=4 D=8, words seen once dropped (<unk>), QAT int8",
-        "dpq_sx_k4_d8_min2",
+        "DPQ-SX K=4 D=16, words seen once dropped (<unk>), QAT int8",
+        "dpq_sx_k4_d16_min2",
     ),
 )
 

@@ -1,0 +1,162 @@
+"""Per-utterance LiteRT latency (1 thread) of exported models, and of the lookup alone.
+
+    python tools/bench_latency.py \\
+        --exports=uncompressed_int8:bench/hwu64_3/exports/full_qat_int8,builtin:...,custom_op:... \\
+        --results=tools/results/latency_hwu64.json
+
+Part 1, whole models: each export directory's model.tflite runs its own golden.jsonl ids
+(real utterances) in two harnesses, the Python `Interpreter` (not for custom-op files, which
+it cannot run) and LiteRT's C API CompiledModel (every file; the only route that runs the
+custom op). Rounds are interleaved across models so that machine noise hits all of them
+alike; a model's latency is the median over rounds of the per-utterance median.
+
+Part 2, the embedding lookup alone (synthetic V x 128 table, 32 tokens, int8): one GATHER
+from an int8 table against the shortest code-based builtin chains (8-bit codes: GATHER,
+CAST, ADD, GATHER, RESHAPE; 4-bit packed codes: four more ops), each followed by the
+same 128 -> 32 projection. It shows what a builtin lowering costs per op in LiteRT.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+import numpy as np
+from absl import app, flags
+
+from tflnlu.export.flatbuffer import execution_order
+from tflnlu.io import write_json_atomic
+from tflnlu.runtime.litert import LiteRTModel
+from tflnlu.runtime.litert_c import LiteRTCustomOpModel
+
+FLAGS = flags.FLAGS
+flags.DEFINE_list("exports", None, "name:export_dir pairs (each with model.tflite and golden.jsonl).")
+flags.DEFINE_string("results", "tools/results/latency_hwu64.json", "Results file.")
+flags.DEFINE_integer("rounds", 15, "Interleaved rounds per model.", lower_bound=1)
+flags.DEFINE_integer("utterances", 300, "Utterances per round (from the golden file).", lower_bound=1)
+
+
+def golden_ids(directory: Path, limit: int) -> np.ndarray:
+    lines = (directory / "golden.jsonl").read_text(encoding="utf-8").splitlines()[:limit]
+    return np.array([json.loads(line)["ids"] for line in lines], np.int32)
+
+
+def interleaved_latency(runners: dict, inputs: dict, rounds: int) -> dict:
+    """name -> median over rounds of the per-utterance median latency, in microseconds."""
+    per_round: dict[str, list[float]] = {name: [] for name in runners}
+    for _ in range(rounds):
+        for name, runner in runners.items():
+            runner.latencies = []
+            for ids in inputs[name]:
+                runner.raw_one(ids)
+            per_round[name].append(float(np.median(runner.latencies)) * 1e6)
+    return {
+        name: {"median_us": float(np.median(v)), "min_round_us": float(np.min(v))}
+        for name, v in per_round.items()
+    }
+
+
+def whole_models(exports: dict[str, Path], rounds: int, utterances: int) -> dict:
+    runners, inputs, files = {}, {}, {}
+    for name, directory in exports.items():
+        model = (directory / "model.tflite").read_bytes()
+        ops = [op for op, _ in execution_order(model)]
+        files[name] = {"file_bytes": len(model), "operators": len(ops), "first_operators": ops[:12]}
+        ids = golden_ids(directory, utterances)
+        if not any(op.startswith("TFLNLU") for op in ops):
+            runners[f"{name}/interpreter"], inputs[f"{name}/interpreter"] = LiteRTModel(model), ids
+        runners[f"{name}/compiled_model"], inputs[f"{name}/compiled_model"] = LiteRTCustomOpModel(model), ids
+    return {"files": files, "latency": interleaved_latency(runners, inputs, rounds)}
+
+
+class _InvokeRunner:
+    """The bare Interpreter.invoke() of a float-in model, for the lookup microbenchmark."""
+
+    def __init__(self, model: bytes):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.interpreter = Interpreter(model_content=model, num_threads=1)
+        self.interpreter.allocate_tensors()
+        self.input = self.interpreter.get_input_details()[0]["index"]
+        self.latencies: list[float] = []
+
+    def raw_one(self, ids: np.ndarray) -> None:
+        self.interpreter.set_tensor(self.input, ids[None])
+        started = time.perf_counter()
+        self.interpreter.invoke()
+        self.latencies.append(time.perf_counter() - started)
+
+
+def lookup_alone(rounds: int, vocab: int = 4151, tokens: int = 32, dim: int = 128, width: int = 32) -> dict:
+    """Int8 models of the lookup + a projection: one GATHER vs the shortest code chains."""
+    import tensorflow as tf
+
+    from tflnlu.layers.embeddings import pack_codes, unpack_table
+
+    groups, num_codes = 8, 16
+    rng = np.random.default_rng(0)
+    table = rng.normal(size=(vocab, dim)).astype(np.float32)
+    codes = rng.integers(0, num_codes, (vocab, groups))
+    codebook = rng.normal(size=(groups * num_codes, dim // groups)).astype(np.float32)
+    projection = (rng.normal(size=(dim, width)) * 0.1).astype(np.float32)
+    offsets = np.arange(groups, dtype=np.int32) * num_codes
+
+    def project(x):
+        return tf.nn.relu(tf.matmul(tf.reshape(x, [1, tokens, dim]), projection))
+
+    def table_lookup(ids):
+        return project(tf.gather(tf.constant(table), ids))
+
+    def codes_8bit(ids):
+        stored = tf.gather(tf.constant((codes - 128).astype(np.int8)), ids)
+        return project(tf.gather(tf.constant(codebook), tf.cast(stored, tf.int32) + offsets + 128))
+
+    def codes_4bit(ids):
+        byte = tf.cast(tf.gather(tf.constant(pack_codes(codes, 4)), ids), tf.int32) + 128
+        unpacked = tf.reshape(tf.gather(tf.constant(unpack_table(4)), byte), [1, tokens, groups])
+        return project(tf.gather(tf.constant(codebook), tf.cast(unpacked, tf.int32) + offsets))
+
+    def convert(fn) -> bytes:
+        function = tf.function(fn, input_signature=[tf.TensorSpec([1, tokens], tf.int32)])
+        converter = tf.lite.TFLiteConverter.from_concrete_functions(
+            [function.get_concrete_function()], function
+        )
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: (
+            [rng.integers(0, vocab, (1, tokens)).astype(np.int32)] for _ in range(50)
+        )
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        return converter.convert()
+
+    models = {"int8_table_gather": table_lookup, "codes_8bit": codes_8bit, "codes_4bit_packed": codes_4bit}
+    built = {name: convert(fn) for name, fn in models.items()}
+    ids = rng.integers(0, vocab, (300, tokens)).astype(np.int32)
+    latency = interleaved_latency(
+        {name: _InvokeRunner(m) for name, m in built.items()}, {name: ids for name in built}, rounds
+    )
+    return {
+        name: {"operators": [op for op, _ in execution_order(m)], **latency[name]}
+        for name, m in built.items()
+    }
+
+
+def main(argv):
+    del argv
+    exports = {name: Path(path) for name, path in (item.split(":", 1) for item in FLAGS.exports or [])}
+    results = {
+        "settings": {"threads": 1, "rounds": FLAGS.rounds, "utterances": FLAGS.utterances},
+        "whole_models": whole_models(exports, FLAGS.rounds, FLAGS.utterances) if exports else {},
+        "lookup_alone": lookup_alone(FLAGS.rounds),
+    }
+    write_json_atomic(Path(FLAGS.results), results)
+    print(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(app.run(main))

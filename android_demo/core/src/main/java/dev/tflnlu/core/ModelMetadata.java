@@ -13,7 +13,7 @@ import java.util.zip.Inflater;
 
 /**
  * What a tflnlu .tflite carries besides the graph: vocabulary, intent / tag / domain labels,
- * tokenizer version and max length. tflnlu-export stores them as zlib-compressed UTF-8 JSON in
+ * tokenizer version and max length (docs/model_file.md). tflnlu-export stores them as zlib-compressed UTF-8 JSON in
  * the model's metadata entry named {@code tflnlu}; this class reads that entry straight from
  * the flatbuffer (a few table look-ups, no FlatBuffers library), so the model file alone is
  * enough to run it.

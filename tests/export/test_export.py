@@ -1,5 +1,6 @@
 """Export on a tiny run: QAT, int8 conversion, LiteRT verification, size report and budget."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -62,7 +63,9 @@ def test_litert_runs_the_file_and_matches_the_report(exported):
 def test_metadata_makes_the_file_self_contained(exported):
     root, _, _ = exported
     metadata = read_metadata((root / "out" / "model.tflite").read_bytes())
-    assert metadata["vocab"][:2] == ["<pad>", "<unk>"]
+    vocab = metadata["vocab"]
+    assert vocab == (root / "out" / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    assert vocab[:2] == ["<pad>", "<unk>"] and vocab[2:] == sorted(vocab[2:])  # front-codes smallest
     assert metadata["tokenizer"] == {"version": 1, "max_len": 12}
     assert metadata["intents"] == (root / "out" / "intents.txt").read_text().splitlines()
 
@@ -194,3 +197,11 @@ def test_custom_lookup_needs_a_dpq_run(tmp_path):
         export_run(
             tmp_path / "run", tmp_path / "out", splits, ExportOptions(lookup="custom"), log=lambda _: None
         )
+
+
+def test_data_the_run_was_not_trained_on_is_refused(exported, tmp_path):
+    root, splits, _ = exported
+    other = dict(splits, train=[dataclasses.replace(e, intent="never_seen") for e in splits["train"]])
+    with pytest.raises(ValueError, match="1 intent\\(s\\) the run does not know \\('never_seen'\\)"):
+        export_run(root / "run", tmp_path / "out", other, ExportOptions(qat_epochs=1), log=lambda _: None)
+    assert not (tmp_path / "out").exists()

@@ -37,8 +37,8 @@ from tflnlu.runtime.litert_c import LiteRTCustomOpModel
 FLAGS = flags.FLAGS
 flags.DEFINE_list("exports", None, "name:export_dir pairs (each with model.tflite and golden.jsonl).")
 flags.DEFINE_string("results", "tools/results/latency_hwu64.json", "Results file.")
-flags.DEFINE_integer("rounds", 15, "Interleaved rounds per model.", lower_bound=1)
-flags.DEFINE_integer("utterances", 300, "Utterances per round (from the golden file).", lower_bound=1)
+flags.DEFINE_integer("rounds", 40, "Interleaved rounds per model.", lower_bound=1)
+flags.DEFINE_integer("utterances", 1100, "Utterances per round (from the golden file).", lower_bound=1)
 
 
 def golden_ids(directory: Path, limit: int) -> np.ndarray:

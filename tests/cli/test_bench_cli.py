@@ -111,3 +111,8 @@ def test_command_line_rejects_an_unknown_variant(tmp_path):
     )
     assert result.returncode == 2
     assert "tflnlu-bench: error: unknown variants ['nope']" in result.stderr
+
+
+def test_rows_follow_the_variant_order_whatever_order_they_finished_in():
+    rows = {"fasttext": {}, "dpq_sx_k16_d8": {}, "full_fp32": {}, "pq_k16_d8": {}}
+    assert list(bench.in_variant_order(rows)) == ["full_fp32", "pq_k16_d8", "dpq_sx_k16_d8", "fasttext"]

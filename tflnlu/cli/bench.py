@@ -154,7 +154,15 @@ def run(
     return finish(rows, work, descriptions, families, title or Path(data or "built-in").name, settings)
 
 
+def in_variant_order(rows: dict) -> dict:
+    """Rows in the order of VARIANTS, then the rest (fastText) as they came: a resumed run
+    keeps its earlier rows first otherwise."""
+    order = {v.name: i for i, v in enumerate(VARIANTS)}
+    return dict(sorted(rows.items(), key=lambda item: order.get(item[0], len(order))))
+
+
 def finish(rows: dict, work: Path, descriptions: dict, families: dict, title: str, settings: dict) -> dict:
+    rows = in_variant_order(rows)
     for name in rows:
         if name.startswith(FASTTEXT):
             descriptions[name] = "fastText 0.9.3 supervised" + (

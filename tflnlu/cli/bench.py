@@ -47,6 +47,7 @@ def define_flags() -> None:
     )
     flags.DEFINE_integer("epochs", TrainConfig.epochs, "Maximum training epochs per run.", lower_bound=1)
     flags.DEFINE_integer("qat_epochs", 3, "QAT epochs of the QAT variants.", lower_bound=1)
+    flags.DEFINE_integer("seed", TrainConfig.seed, "Training seed of every run (to measure seed noise).")
     flags.DEFINE_bool("resume", False, "Keep the finished variants of --out/results.json and run the rest.")
     flags.DEFINE_string("title", None, "Title of the plot (default: the data directory's name).")
     flags.DEFINE_integer(
@@ -102,11 +103,16 @@ def run(
     work.mkdir(parents=True, exist_ok=True)
     results_path = work / RESULTS
     train_config = train_config or TrainConfig()
-    settings = {"encoder": encoder or {}, "per_channel": per_channel, "epochs": train_config.epochs}
+    settings = {
+        "encoder": encoder or {},
+        "per_channel": per_channel,
+        "epochs": train_config.epochs,
+        "seed": train_config.seed,
+    }
     rows: dict[str, dict] = {}
     if resume and results_path.is_file():
         saved = json.loads(results_path.read_text(encoding="utf-8"))
-        if saved.get("settings", settings) != settings:
+        if {"seed": TrainConfig.seed, **saved.get("settings", settings)} != settings:  # older files: seed 0
             raise ValueError(
                 f"--resume with other settings than {results_path}'s {saved['settings']}: use another --out"
             )
@@ -195,7 +201,7 @@ def main(argv: list[str]) -> int:
             FLAGS.out,
             FLAGS.variants,
             cutoffs,
-            TrainConfig(epochs=FLAGS.epochs),
+            TrainConfig(epochs=FLAGS.epochs, seed=FLAGS.seed),
             FLAGS.qat_epochs,
             FLAGS.resume,
             FLAGS.clinc_oos,

@@ -19,17 +19,15 @@ same 128 -> 32 projection. It shows what a builtin lowering costs per op in Lite
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
-
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 import numpy as np
 from absl import app, flags
 
 from tflnlu.export.flatbuffer import execution_order
+from tflnlu.export.kernel import CUSTOM_OP_NAME
 from tflnlu.io import write_json_atomic
 from tflnlu.runtime.litert import LiteRTModel
 from tflnlu.runtime.litert_c import LiteRTCustomOpModel
@@ -68,7 +66,7 @@ def whole_models(exports: dict[str, Path], rounds: int, utterances: int) -> dict
         ops = [op for op, _ in execution_order(model)]
         files[name] = {"file_bytes": len(model), "operators": len(ops), "first_operators": ops[:12]}
         ids = golden_ids(directory, utterances)
-        if not any(op.startswith("TFLNLU") for op in ops):
+        if CUSTOM_OP_NAME not in ops:  # the Interpreter cannot run the custom op
             runners[f"{name}/interpreter"], inputs[f"{name}/interpreter"] = LiteRTModel(model), ids
         runners[f"{name}/compiled_model"], inputs[f"{name}/compiled_model"] = LiteRTCustomOpModel(model), ids
     return {"files": files, "latency": interleaved_latency(runners, inputs, rounds)}
@@ -94,9 +92,8 @@ class _InvokeRunner:
 
 def lookup_alone(rounds: int, vocab: int = 4151, tokens: int = 32, dim: int = 128, width: int = 32) -> dict:
     """Int8 models of the lookup + a projection: one GATHER vs the shortest code chains."""
-    import tensorflow as tf
-
     from tflnlu.layers.embeddings import pack_codes, unpack_table
+    from tflnlu.tf import tf
 
     groups, num_codes = 8, 16
     rng = np.random.default_rng(0)

@@ -1,4 +1,9 @@
-"""Atomic file writes: a reader never sees a half-written output, even after a crash."""
+"""Atomic file writes: a reader never sees a half-written output, even after a crash.
+
+Temporary files and directories are created private (mode 0600 / 0700) by `tempfile`; the
+finished ones get the modes an ordinary `open()` / `mkdir()` would give (0666 / 0777 less
+the umask), because an exported model is meant to be copied into an app or a firmware tree.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,22 @@ from pathlib import Path
 from typing import Any
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The mode `open(path, "w")` would give a new file."""
+    return 0o666 & ~_umask()
+
+
+def directory_mode() -> int:
+    """The mode `mkdir` would give a new directory."""
+    return 0o777 & ~_umask()
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -20,6 +41,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
+            os.fchmod(f.fileno(), file_mode())
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -37,15 +59,31 @@ def write_json_atomic(path: Path, obj: Any) -> None:
 
 @contextmanager
 def atomic_directory(final: Path) -> Iterator[Path]:
-    """Yield a temporary sibling directory; it becomes `final` only if the block succeeds."""
+    """Yield a temporary sibling directory; it becomes `final` only if the block succeeds.
+
+    An existing `final` is renamed aside first and removed only once the new directory is in
+    place, so a failure at any point leaves either the old directory or the new one whole.
+    Callers check beforehand that `final` holds nothing but their own earlier output
+    (tflnlu.outputs).
+    """
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=".tmp"))
     try:
         yield tmp
+        os.chmod(tmp, directory_mode())
+        old = None
         if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
+            old = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=".old"))
+            os.replace(final, old / final.name)
+        try:
+            os.replace(tmp, final)
+        except BaseException:
+            if old is not None:
+                os.replace(old / final.name, final)  # put the old directory back
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

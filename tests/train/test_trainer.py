@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import h5py
@@ -5,6 +6,7 @@ import numpy as np
 import pytest
 
 from tflnlu.data.readers import read_splits
+from tflnlu.outputs import OutputPathError
 from tflnlu.train import run_dir
 from tflnlu.train.trainer import RunDirectoryError, TrainConfig, train
 
@@ -74,7 +76,7 @@ def test_resume_continues_after_an_interruption(tiny_massive, tmp_path):
     state = json.loads((tmp_path / "run" / "checkpoint" / "state.json").read_text())
     assert state["epoch"] == 2
 
-    with pytest.raises(RunDirectoryError, match="--resume"):
+    with pytest.raises(OutputPathError, match="--resume"):
         train(splits, tmp_path / "run", SMALL_MODEL, config, log=quiet)
     with pytest.raises(RunDirectoryError, match="different configuration"):
         train(splits, tmp_path / "run", SMALL_MODEL, TrainConfig(epochs=5), resume=True, log=quiet)
@@ -121,3 +123,38 @@ def test_intent_only_data_trains_without_a_slot_loss(tmp_path):
     assert result["splits"]["test"]["slot_f1"] is None
     assert 0.0 <= result["splits"]["test"]["intent_accuracy"] <= 1.0
     assert len(json.loads((tmp_path / "run" / "history.json").read_text())) == 2
+
+
+def weights_digest(path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name, array in weights_of(path):
+        digest.update(name.encode() + np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def test_resume_is_exact(tiny_massive, tmp_path):
+    """Interrupted after epoch 2 and resumed = never interrupted, to the bit: shuffling and
+    word dropout are seeded per epoch, dropout's generators, the optimizer and the weight
+    average are in the checkpoint (a fixed dev score keeps every epoch's weights: patience)."""
+    splits = read_splits(tiny_massive, "massive").splits
+    config = TrainConfig(epochs=4, patience=10, weight_average=0.5, seed=5)
+    model = {**SMALL_MODEL, "dropout": 0.5}
+    train(splits, tmp_path / "whole", model, config, log=quiet)
+
+    def interrupt_after_epoch_2(line):
+        if line.startswith("epoch 2/"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(splits, tmp_path / "resumed", model, config, log=interrupt_after_epoch_2)
+    train(splits, tmp_path / "resumed", model, config, resume=True, log=quiet)
+    whole, resumed = (json.loads((tmp_path / d / "history.json").read_text()) for d in ("whole", "resumed"))
+    assert [h["loss"] for h in resumed] == [h["loss"] for h in whole]
+    assert weights_digest(tmp_path / "resumed" / "weights.h5") == weights_digest(
+        tmp_path / "whole" / "weights.h5"
+    )
+    # and dropout really draws: another seed gives other weights
+    train(splits, tmp_path / "other", model, dataclasses.replace(config, seed=6), log=quiet)
+    assert weights_digest(tmp_path / "other" / "weights.h5") != weights_digest(tmp_path / "whole" / "weights.h5")

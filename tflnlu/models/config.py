@@ -51,6 +51,10 @@ class ModelConfig:
             validate_dpq(self.embed_dim, self.dpq_k, self.dpq_d, self.dpq_variant)
         if self.pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
+        if not self.dilations or any(
+            not isinstance(d, int) or isinstance(d, bool) or d < 1 for d in self.dilations
+        ):
+            raise ValueError(f"dilations must be one or more positive integers, got {list(self.dilations)}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 

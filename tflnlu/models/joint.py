@@ -64,7 +64,7 @@ def build_encoder(config: ModelConfig) -> keras.Model:
     embedded = keras.Input(shape=(config.max_len, config.embed_dim), name="embedded")
     mask = keras.Input(shape=(1, config.max_len, 1), name="mask")
     x = keras.layers.Reshape((1, config.max_len, config.embed_dim), name="to_image")(embedded)
-    x = keras.layers.Dropout(config.dropout, name="embedding_dropout")(x)
+    x = _dropout(config.dropout, "embedding_dropout")(x)
     x = keras.layers.Conv2D(config.width, 1, activation="relu", name="project")(x)
     for i, dilation in enumerate(config.dilations):
         x = _encoder_block(x, config, i, dilation)
@@ -75,7 +75,7 @@ def build_encoder(config: ModelConfig) -> keras.Model:
     if config.pooling == "max_mean":  # the mean is over the fixed window: masked sum / max_len
         mean = keras.layers.GlobalAveragePooling2D(name="mean_pool")(masked)
         pooled = keras.layers.Concatenate(name="pools")([pooled, mean])
-    pooled = keras.layers.Dropout(config.dropout, name="pool_dropout")(pooled)
+    pooled = _dropout(config.dropout, "pool_dropout")(pooled)
 
     if config.slot_context:  # what the whole utterance is about helps choose each slot type
         context = keras.layers.Dense(config.width, name="slot_context")(pooled)
@@ -91,6 +91,27 @@ def build_encoder(config: ModelConfig) -> keras.Model:
     if config.num_domains:
         outputs[DOMAIN_OUTPUT] = keras.layers.Dense(config.num_domains, name=DOMAIN_OUTPUT)(pooled)
     return keras.Model([embedded, mask], outputs, name=ENCODER)
+
+
+def _dropout(rate: float, name: str) -> keras.layers.Dropout:
+    """Dropout whose random state is a `tf.random.Generator` (rng_type "stateful") instead of
+    a TF1 stateful op: the generator's state can be checkpointed (`dropout_generators`), so a
+    resumed training draws the same masks as one that was never interrupted."""
+    return keras.layers.Dropout(rate, name=name, rng_type="stateful")
+
+
+def dropout_generators(model: keras.Model) -> list:
+    """The random generators of every dropout layer in `model` (nested models included),
+    created now if they are not yet. They are not weights (weights.h5 and the export never see
+    them) and Keras does not checkpoint them; the trainer does. `_random_generator` is tf-keras'
+    own attribute (BaseRandomLayer): the resume test fails if a tf-keras release renames it."""
+    generators = []
+    for layer in model.submodules:
+        if isinstance(layer, keras.layers.Dropout):
+            rng = layer._random_generator
+            rng._maybe_init()
+            generators.append(rng._generator)
+    return generators
 
 
 def _encoder_block(x, config: ModelConfig, index: int, dilation: int):
@@ -112,7 +133,7 @@ def _encoder_block(x, config: ModelConfig, index: int, dilation: int):
             activation="relu",
             name=f"block{index}_conv",
         )(x)
-    y = keras.layers.Dropout(config.dropout, name=f"block{index}_dropout")(y)
+    y = _dropout(config.dropout, f"block{index}_dropout")(y)
     return keras.layers.Add(name=f"block{index}_residual")([x, y])
 
 

@@ -38,6 +38,27 @@ class LabelSet:
         return cls(**{field: read_lines(Path(directory) / name) for field, name in cls.FILES.items()})
 
 
+def unknown_intents(examples: Sequence[Example], labels: LabelSet) -> dict[str, int]:
+    """Intents of `examples` the label set does not have, with their number of utterances."""
+    known = set(labels.intents)
+    counts: dict[str, int] = {}
+    for example in examples:
+        if example.intent not in known:
+            counts[example.intent] = counts.get(example.intent, 0) + 1
+    return counts
+
+
+def unknown_slot_types(examples: Sequence[Example], labels: LabelSet) -> dict[str, int]:
+    """Slot types of `examples` the tag set does not have, with their number of spans."""
+    known = set(labels.tags)
+    counts: dict[str, int] = {}
+    for example in examples:
+        for tag in example.tags:
+            if tag.startswith("B-") and tag not in known:
+                counts[tag[2:]] = counts.get(tag[2:], 0) + 1
+    return counts
+
+
 @dataclass
 class EncodedSplit:
     ids: np.ndarray  # [N, max_len] int32

@@ -11,7 +11,7 @@ from tflnlu.data.vocab import OUTSIDE_TAG
 from tflnlu.models.decoding import log_softmax, viterbi_bio
 from tflnlu.models.joint import INTENT_OUTPUT, SLOTS_OUTPUT
 from tflnlu.tf import keras, tf
-from tflnlu.train.encode import LabelSet
+from tflnlu.train.encode import LabelSet, unknown_intents
 from tflnlu.train.metrics import nlu_metrics
 
 # ids [N, T] int32 -> (intent logits [N, I], slot logits [N, T, S])
@@ -61,4 +61,8 @@ def score_outputs(
 ) -> dict:
     """Metrics of outputs already computed (so they can serve other comparisons too)."""
     intents, tags = decode(intent_logits, slot_logits, [len(e.tokens) for e in examples], labels)
-    return nlu_metrics([e.intent for e in examples], intents, [e.tags for e in examples], tags)
+    metrics = nlu_metrics([e.intent for e in examples], intents, [e.tags for e in examples], tags)
+    # Utterances the model cannot get right (an intent it was never trained on) are counted
+    # wrong in the accuracy and reported here, so a low number can be read for what it is.
+    metrics["unknown_intent_examples"] = sum(unknown_intents(examples, labels).values())
+    return metrics

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tflnlu.data.vocab import Vocabulary
+from tflnlu.io import file_mode
 from tflnlu.models.config import ModelConfig
 from tflnlu.models.joint import build_model
+from tflnlu.outputs import OutputKind, remove_owned
 from tflnlu.tf import keras
 from tflnlu.train.encode import LabelSet
 
@@ -29,6 +31,19 @@ WEIGHTS = "weights.h5"  # Keras 2 HDF5 weights (a ".weights.h5" name would selec
 METRICS = "metrics.json"
 HISTORY = "history.json"
 CHECKPOINT_DIR = "checkpoint"
+CHECKPOINT_STATE = "state.json"  # inside CHECKPOINT_DIR, written after the checkpoint itself
+
+# What a run directory may hold: written first, config.json marks a directory as a run.
+RUN = OutputKind(
+    "run",
+    marker=CONFIG,
+    entries=frozenset({CONFIG, VOCAB, WEIGHTS, METRICS, HISTORY, CHECKPOINT_DIR, *LabelSet.FILES.values()}),
+    resumable=True,
+)
+
+
+class RunDirectoryError(RuntimeError):
+    """A run directory that is missing, incomplete or damaged; the message says what to do."""
 
 
 def save_weights_atomic(model: keras.Model, path: Path) -> None:
@@ -37,6 +52,7 @@ def save_weights_atomic(model: keras.Model, path: Path) -> None:
     os.close(fd)
     try:
         model.save_weights(tmp)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -55,15 +71,55 @@ class Run:
     model: keras.Model
 
 
+def remove_run_files(directory: Path) -> None:
+    """Delete an earlier run's own files before --overwrite trains a new one in its place."""
+    remove_owned(directory, RUN)
+
+
+def read_config(directory: Path) -> dict:
+    """config.json of a run, checked to be one (RunDirectoryError naming the file otherwise)."""
+    path = Path(directory) / CONFIG
+    if Path(directory).is_file():
+        raise RunDirectoryError(f"{directory} is a file: --run takes the directory tflnlu-train wrote")
+    if not path.is_file():
+        raise RunDirectoryError(f"{directory} is not a tflnlu run: it has no {CONFIG}")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise RunDirectoryError(f"{path} is damaged (not JSON: {e}); train the run again") from None
+    if not isinstance(config, dict) or not isinstance(config.get("model"), dict):
+        raise RunDirectoryError(f"{path} is damaged: no 'model' settings; train the run again")
+    return config
+
+
 def load_run(directory: Path) -> Run:
+    """The run's best model and everything needed to use it; a missing or damaged file raises
+    RunDirectoryError naming it (never a KeyError or an h5py OSError)."""
     directory = Path(directory)
-    missing = [n for n in (CONFIG, VOCAB, WEIGHTS) if not (directory / n).is_file()]
+    config = read_config(directory)
+    missing = [n for n in (VOCAB, WEIGHTS, *LabelSet.FILES.values()) if not (directory / n).is_file()]
     if missing:
-        raise FileNotFoundError(f"{directory} is not a finished tflnlu run: missing {', '.join(missing)}")
-    config = json.loads((directory / CONFIG).read_text(encoding="utf-8"))
-    model_config = ModelConfig.from_dict(config["model"])
+        raise RunDirectoryError(
+            f"{directory} is not a finished tflnlu run: missing {', '.join(missing)} "
+            "(an interrupted run: continue it with tflnlu-train --resume)"
+        )
+    try:
+        model_config = ModelConfig.from_dict(config["model"])
+        vocab, labels = Vocabulary.load(directory / VOCAB), LabelSet.load(directory)
+    except (ValueError, TypeError, UnicodeDecodeError) as e:
+        raise RunDirectoryError(f"{directory} is damaged: {e}; train the run again") from None
+    expected = (model_config.vocab_size, model_config.num_intents, model_config.num_tags)
+    if (len(vocab), len(labels.intents), len(labels.tags)) != expected:
+        raise RunDirectoryError(
+            f"{directory} is damaged: vocab.txt, intents.txt or tags.txt do not match the sizes in "
+            f"{CONFIG} (vocabulary, intents, tags {expected}); train the run again"
+        )
     model = build_model(model_config)
-    model.load_weights(str(directory / WEIGHTS))
-    return Run(
-        directory, config, model_config, Vocabulary.load(directory / VOCAB), LabelSet.load(directory), model
-    )
+    try:
+        model.load_weights(str(directory / WEIGHTS))
+    except (OSError, ValueError, KeyError) as e:
+        raise RunDirectoryError(
+            f"{directory / WEIGHTS} is damaged or truncated ({type(e).__name__}: {str(e).splitlines()[0]}); "
+            "train the run again"
+        ) from None
+    return Run(directory, config, model_config, vocab, labels, model)

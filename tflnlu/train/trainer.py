@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -26,12 +25,21 @@ from tflnlu.data.tokenizer import TOKENIZER_VERSION
 from tflnlu.data.vocab import UNK_ID, Vocabulary
 from tflnlu.io import write_json_atomic
 from tflnlu.models.config import ModelConfig
-from tflnlu.models.joint import DOMAIN_OUTPUT, INTENT_OUTPUT, SLOTS_OUTPUT, build_model, component_sizes
+from tflnlu.models.joint import (
+    DOMAIN_OUTPUT,
+    INTENT_OUTPUT,
+    SLOTS_OUTPUT,
+    build_model,
+    component_sizes,
+    dropout_generators,
+)
+from tflnlu.outputs import prepare_output
 from tflnlu.tf import keras, tf
 from tflnlu.train import run_dir
-from tflnlu.train.encode import EncodedSplit, LabelSet, encode
+from tflnlu.train.encode import EncodedSplit, LabelSet, encode, unknown_intents
 from tflnlu.train.metrics import dev_score, format_slot_f1
 from tflnlu.train.predict import evaluate, keras_predictor
+from tflnlu.train.run_dir import RunDirectoryError
 
 Log = Callable[[str], None]
 
@@ -66,26 +74,43 @@ class TrainConfig:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
 
 
-class RunDirectoryError(RuntimeError):
-    pass
+def _prepare_directory(out: Path, config: dict, resume: bool, overwrite: bool, log: Log) -> dict | None:
+    """Check `out` and return the saved training state when resuming a run with the same config.
 
-
-def _prepare_directory(out: Path, config: dict, resume: bool, overwrite: bool) -> dict | None:
-    """Create `out`, or return the saved training state when resuming a run with the same config."""
-    state_file = out / run_dir.CHECKPOINT_DIR / "state.json"
-    if resume and state_file.is_file():
-        saved = json.loads((out / run_dir.CONFIG).read_text(encoding="utf-8"))
-        if saved != config:
-            raise RunDirectoryError(f"cannot resume {out}: it was started with a different configuration")
+    Nothing but an earlier run's own files is ever removed (tflnlu.outputs): a directory that
+    is not a run is refused whatever the flags, with or without --resume."""
+    status = prepare_output(out, run_dir.RUN, overwrite=overwrite, keep=resume)
+    if status == "ours, replaced":
+        run_dir.remove_run_files(out)
+    if status != "ours":
+        return None
+    saved = run_dir.read_config(out)
+    if saved != config:
+        changed = sorted(
+            f"{section}.{key}"
+            for section in set(saved) | set(config)
+            for key in set(_section(saved, section)) | set(_section(config, section))
+            if _section(saved, section).get(key) != _section(config, section).get(key)
+        )
+        raise RunDirectoryError(
+            f"cannot resume {out}: it was started with a different configuration "
+            f"({', '.join(changed[:5]) or 'other data'}); resume with the same flags, or pass --overwrite"
+        )
+    state_file = out / run_dir.CHECKPOINT_DIR / run_dir.CHECKPOINT_STATE
+    if not state_file.is_file():
+        log(f"{out} has no finished epoch to resume: starting it from epoch 1")
+        return None
+    try:
         return json.loads(state_file.read_text(encoding="utf-8"))
-    if out.exists() and any(out.iterdir()):
-        if not overwrite and not resume:
-            raise RunDirectoryError(
-                f"{out} exists and is not empty: pass --resume to continue it or --overwrite"
-            )
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-    return None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise RunDirectoryError(
+            f"{state_file} is damaged ({e}): the run cannot be resumed; pass --overwrite to train it again"
+        ) from None
+
+
+def _section(config: dict, name: str) -> dict:
+    value = config.get(name)
+    return value if isinstance(value, dict) else {"": value}
 
 
 class _WeightAverage(tf.Module):
@@ -128,19 +153,28 @@ class _Checkpointer:
 
     def __init__(self, directory: Path, model: keras.Model, optimizer, average: _WeightAverage):
         self.directory = directory
-        self.checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, average=average)
+        self.checkpoint = tf.train.Checkpoint(
+            model=model, optimizer=optimizer, average=average, dropout=dropout_generators(model)
+        )
 
     def save(self, state: dict) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         prefix = f"epoch-{state['epoch']}"
         self.checkpoint.write(str(self.directory / prefix))
-        write_json_atomic(self.directory / "state.json", {**state, "prefix": prefix})
+        write_json_atomic(self.directory / run_dir.CHECKPOINT_STATE, {**state, "prefix": prefix})
         for old in self.directory.glob("epoch-*"):
             if not old.name.startswith(prefix + "."):
                 old.unlink()
 
     def restore(self, state: dict) -> None:
-        self.checkpoint.read(str(self.directory / state["prefix"])).assert_existing_objects_matched()
+        try:
+            self.checkpoint.read(str(self.directory / state["prefix"])).assert_existing_objects_matched()
+        except (KeyError, ValueError, AssertionError, tf.errors.OpError) as e:
+            raise RunDirectoryError(
+                f"the checkpoint in {self.directory} is damaged or incomplete "
+                f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); pass --overwrite "
+                "to train the run again"
+            ) from None
 
 
 def _make_train_step(
@@ -221,17 +255,18 @@ def train(
         "tflnlu_version": tflnlu.__version__,
     }
     full_config = json.loads(json.dumps(full_config))  # tuples -> lists, as read back from disk
-    state = _prepare_directory(out, full_config, resume, overwrite)
+    keras.utils.set_random_seed(config.seed)
+    model = build_model(model_config)  # any configuration error surfaces before a file is written
+    state = _prepare_directory(out, full_config, resume, overwrite, log)
     if state is None:
+        write_json_atomic(out / run_dir.CONFIG, full_config)  # first: it marks the directory as a run
         vocab.save(out / run_dir.VOCAB)
         labels.save(out)
-        write_json_atomic(out / run_dir.CONFIG, full_config)
 
-    keras.utils.set_random_seed(config.seed)
     encoded = {
         name: encode(examples, vocab, labels, model_config.max_len) for name, examples in splits.items()
     }
-    model = build_model(model_config)
+    _report_unknown_labels(splits, labels, log)
     optimizer = keras.optimizers.Adam(config.learning_rate)
     optimizer.build(model.trainable_variables)
     average = _WeightAverage(model.trainable_variables, config.weight_average)
@@ -266,6 +301,20 @@ def train(
     write_json_atomic(out / run_dir.METRICS, result)
     write_json_atomic(out / run_dir.HISTORY, state["history"])
     return result
+
+
+def _report_unknown_labels(splits: dict[str, list[Example]], labels: LabelSet, log: Log) -> None:
+    """Say how many dev/test utterances have an intent the training split never showed: the
+    model cannot predict it, so each counts as wrong (metrics record `unknown_intent_examples`)."""
+    for name, examples in splits.items():
+        unknown = unknown_intents(examples, labels)
+        if name != "train" and unknown:
+            count = sum(unknown.values())
+            shown = ", ".join(sorted(unknown)[:3]) + (", ..." if len(unknown) > 3 else "")
+            log(
+                f"{name}: {count} of {len(examples)} utterances ({count / len(examples):.1%}) have an intent "
+                f"the training split does not have ({shown}): they count as wrong"
+            )
 
 
 def _fit(model, optimizer, average, checkpointer, state, encoded, splits, labels, config, out, log) -> None:

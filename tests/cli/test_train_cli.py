@@ -37,14 +37,13 @@ def test_bad_options_fail_before_reading(tmp_path):
 
 
 def test_main_exits_with_a_clear_error(tmp_path, capsys):
-    from absl import flags
+    from tflnlu.cli.common import execute
 
-    flags.FLAGS(["tflnlu-train", f"--data={tmp_path / 'missing'}", f"--out={tmp_path / 'run'}"])
-    try:
-        assert cli.main(["tflnlu-train"]) == 2
-    finally:
-        flags.FLAGS.unparse_flags()
-    assert "no such file or directory" in capsys.readouterr().err
+    argv = ["tflnlu-train", f"--data={tmp_path / 'missing'}", f"--out={tmp_path / 'run'}"]
+    assert execute(cli.COMMAND, argv) == 2
+    assert (
+        capsys.readouterr().err == f"tflnlu-train: error: {tmp_path / 'missing'}: no such file or directory\n"
+    )
 
 
 def test_end_to_end_on_real_data_is_far_above_chance(tmp_path):

@@ -88,19 +88,14 @@ def test_budget_failure_names_budget_size_and_components(exported, tmp_path):
 
 
 def test_size_cli_exit_codes(exported, tmp_path, capsys):
-    from absl import flags
+    from tflnlu.cli.common import execute
 
-    model = root_model = exported[0] / "out" / "model.tflite"
-    flags.FLAGS(["tflnlu-size", "--max_bytes=1000"])
-    try:
-        assert size_cli.main(["tflnlu-size", str(model)]) == 3
-        flags.FLAGS.max_bytes = 10_000_000
-        assert size_cli.main(["tflnlu-size", str(root_model)]) == 0
-        truncated = tmp_path / "cut.tflite"
-        truncated.write_bytes(model.read_bytes()[:2000])
-        assert size_cli.main(["tflnlu-size", str(truncated)]) == 2
-    finally:
-        flags.FLAGS.unparse_flags()
+    model = exported[0] / "out" / "model.tflite"
+    assert execute(size_cli.COMMAND, ["tflnlu-size", str(model), "--max_bytes=1000"]) == 3
+    assert execute(size_cli.COMMAND, ["tflnlu-size", str(model), "--max_bytes=10000000"]) == 0
+    truncated = tmp_path / "cut.tflite"
+    truncated.write_bytes(model.read_bytes()[:2000])
+    assert execute(size_cli.COMMAND, ["tflnlu-size", str(truncated)]) == 2
     assert "corrupt or truncated" in capsys.readouterr().err
 
 

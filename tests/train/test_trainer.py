@@ -157,4 +157,6 @@ def test_resume_is_exact(tiny_massive, tmp_path):
     )
     # and dropout really draws: another seed gives other weights
     train(splits, tmp_path / "other", model, dataclasses.replace(config, seed=6), log=quiet)
-    assert weights_digest(tmp_path / "other" / "weights.h5") != weights_digest(tmp_path / "whole" / "weights.h5")
+    assert weights_digest(tmp_path / "other" / "weights.h5") != weights_digest(
+        tmp_path / "whole" / "weights.h5"
+    )

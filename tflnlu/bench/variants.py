@@ -166,7 +166,7 @@ def run_variant(variant: Variant, context: Context) -> dict:
     if params:  # task-agnostic and clustering variants: PTQ of a model derived from `full`
         options = dataclasses.replace(options, qat_epochs=0)
         model = _derived_model(load_run(run_dir), params, context)
-    result = export_run(run_dir, out, context.splits, options, log=context.log, model=model)
+    result = export_run(run_dir, out, context.splits, options, log=context.log, model=model, overwrite=True)
     tests = result["test"]
     row = {
         "file_bytes": result["size"]["file_bytes"],

@@ -13,54 +13,53 @@ A variant that fails is reported with its error; the others still run.
 from __future__ import annotations
 
 import json
-import sys
 import time
 import traceback
 from pathlib import Path
 
-from absl import app, flags, logging
-
 from tflnlu.bench import report
 from tflnlu.bench.variants import REFERENCE, RUNS, VARIANTS, Context, run_variant
+from tflnlu.cli.common import Command, FlagDefiner, UsageError
+from tflnlu.cli.common import entry_point as cli_entry_point
 from tflnlu.data.load import load_data
 from tflnlu.data.readers import FORMATS
 from tflnlu.io import write_json_atomic, write_text_atomic
+from tflnlu.outputs import OutputKind, prepare_output, remove_owned
 from tflnlu.train.trainer import TrainConfig
 
-FLAGS = flags.FLAGS
 
-
-def define_flags() -> None:
-    """Flags are defined when the command runs, not on import: other CLIs define the same names
-    (--data, --format, --out), and tests import several `run` functions into one process."""
-    flags.DEFINE_string("data", None, "Data set directory (default: the built-in one).")
-    flags.DEFINE_enum("format", "massive", FORMATS, "Format of --data.")
-    flags.DEFINE_enum(
-        "clinc_oos", "label", ["label", "drop"], "CLINC150 out-of-scope rows: an intent, or dropped."
-    )
-    flags.DEFINE_string("out", "bench/default", "Directory for runs, exports and results.")
-    flags.DEFINE_list(
-        "variants", None, f"Subset of variants (default all): {', '.join(v.name for v in VARIANTS)}"
-    )
-    flags.DEFINE_list(
+def define_flags(define: FlagDefiner) -> None:
+    define.string("data", None, "Data set directory (default: the built-in one).")
+    define.enum("format", "massive", FORMATS, "Format of --data.")
+    define.enum("clinc_oos", "label", ["label", "drop"], "CLINC150 out-of-scope rows: an intent, or dropped.")
+    define.string("out", "bench/default", "Directory for runs, exports and results.")
+    define.list("variants", None, f"Subset of variants (default all): {', '.join(v.name for v in VARIANTS)}")
+    define.list(
         "fasttext_cutoffs", ["1000", "2000", "5000"], "fastText quantize -cutoff values; empty: no fastText."
     )
-    flags.DEFINE_integer("epochs", TrainConfig.epochs, "Maximum training epochs per run.", lower_bound=1)
-    flags.DEFINE_integer("qat_epochs", 3, "QAT epochs of the QAT variants.", lower_bound=1)
-    flags.DEFINE_integer("seed", TrainConfig.seed, "Training seed of every run (to measure seed noise).")
-    flags.DEFINE_bool("resume", False, "Keep the finished variants of --out/results.json and run the rest.")
-    flags.DEFINE_string("title", None, "Title of the plot (default: the data directory's name).")
-    flags.DEFINE_integer(
-        "width", None, "Encoder channels of every run (default: ModelConfig's).", lower_bound=1
-    )
-    flags.DEFINE_enum(
-        "pooling", None, ["max", "max_mean"], "Intent pooling of every run (default: ModelConfig's)."
-    )
-    flags.DEFINE_bool("per_channel", True, "Per-channel int8 weight scales in the exports.")
+    define.integer("epochs", TrainConfig.epochs, "Maximum training epochs per run.", lower_bound=1)
+    define.integer("qat_epochs", 3, "QAT epochs of the QAT variants.", lower_bound=1)
+    define.integer("seed", TrainConfig.seed, "Training seed of every run (to measure seed noise).")
+    define.bool("resume", False, "Keep the finished variants of --out/results.json and run the rest.")
+    define.bool("overwrite", False, "Replace an earlier benchmark in --out (only its own files).")
+    define.string("title", None, "Title of the plot (default: the data directory's name).")
+    define.integer("width", None, "Encoder channels of every run (default: ModelConfig's).", lower_bound=1)
+    define.enum("pooling", None, ["max", "max_mean"], "Intent pooling of every run (default: ModelConfig's).")
+    define.bool("per_channel", True, "Per-channel int8 weight scales in the exports.")
 
 
 FASTTEXT = "fasttext"
 RESULTS = "results.json"
+# A benchmark directory: results.json marks it; the runs, exports and reports are its own.
+BENCHMARK = OutputKind(
+    "benchmark",
+    marker=RESULTS,
+    entries=frozenset(
+        {RESULTS, "results.md", "results.png", "runs", "exports", FASTTEXT}
+        | {f"{name}.error.txt" for name in [*(v.name for v in VARIANTS), FASTTEXT]}
+    ),
+    resumable=True,
+)
 
 
 def _selected(names: list[str] | None):
@@ -96,10 +95,16 @@ def run(
     encoder: dict | None = None,
     per_channel: bool = True,
     log=print,
+    *,
+    overwrite: bool = False,
 ) -> dict:
-    """`encoder` (e.g. {"width": 32, "pooling": "max"}) applies to every run, reference included."""
+    """`encoder` (e.g. {"width": 32, "pooling": "max"}) applies to every run, reference included.
+    `out` must be new, empty or an earlier benchmark (continued with `resume`, replaced with
+    `overwrite`): checked before anything is trained."""
     variants = _selected(variant_names)
     work = Path(out)
+    if prepare_output(work, BENCHMARK, overwrite=overwrite, keep=resume) == "ours, replaced":
+        remove_owned(work, BENCHMARK)
     work.mkdir(parents=True, exist_ok=True)
     results_path = work / RESULTS
     train_config = train_config or TrainConfig()
@@ -117,6 +122,8 @@ def run(
                 f"--resume with other settings than {results_path}'s {saved['settings']}: use another --out"
             )
         rows = {n: r for n, r in saved["rows"].items() if "error" not in r}
+    if not results_path.is_file():  # marks `out` as a benchmark from the start, for --resume
+        write_json_atomic(results_path, {"rows": {}, "settings": settings})
     splits, _ = load_data(data, fmt, ["en"], clinc_oos, False, log)
     context = Context(splits, work, train_config, lambda line: None, qat_epochs, encoder or {}, per_channel)
     steps = [v.name for v in variants] + ([FASTTEXT] if fasttext_cutoffs else [])
@@ -189,35 +196,43 @@ def finish(rows: dict, work: Path, descriptions: dict, families: dict, title: st
     return {"rows": rows, "pareto_front_intent": front}
 
 
-def main(argv: list[str]) -> int:
-    logging.set_verbosity(logging.WARNING)
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+def main(values, positional: list[str]) -> int:
+    if positional:
+        raise UsageError(f"unexpected arguments: {' '.join(positional)}")
     try:
-        cutoffs = tuple(int(c) for c in FLAGS.fasttext_cutoffs if c)
-        run(
-            FLAGS.data,
-            FLAGS.format,
-            FLAGS.out,
-            FLAGS.variants,
-            cutoffs,
-            TrainConfig(epochs=FLAGS.epochs, seed=FLAGS.seed),
-            FLAGS.qat_epochs,
-            FLAGS.resume,
-            FLAGS.clinc_oos,
-            FLAGS.title,
-            {k: v for k, v in {"width": FLAGS.width, "pooling": FLAGS.pooling}.items() if v is not None},
-            FLAGS.per_channel,
-        )
-    except (ValueError, FileNotFoundError) as e:
-        print(f"tflnlu-bench: error: {e}", file=sys.stderr)
-        return 2
+        cutoffs = tuple(int(c) for c in values.fasttext_cutoffs if c)
+    except ValueError:
+        raise UsageError(
+            f"--fasttext_cutoffs must be integers, got {','.join(values.fasttext_cutoffs)}"
+        ) from None
+    run(
+        values.data,
+        values.format,
+        values.out,
+        values.variants,
+        cutoffs,
+        TrainConfig(epochs=values.epochs, seed=values.seed),
+        values.qat_epochs,
+        values.resume,
+        values.clinc_oos,
+        values.title,
+        {k: v for k, v in {"width": values.width, "pooling": values.pooling}.items() if v is not None},
+        values.per_channel,
+        overwrite=values.overwrite,
+    )
     return 0
 
 
-def entry_point() -> None:
-    define_flags()
-    app.run(main)
+COMMAND = Command(
+    "tflnlu-bench",
+    "tflnlu-bench [--data=PATH --format=FMT] --out=DIR [--variants=a,b] [--resume | --overwrite]",
+    define_flags,
+    main,
+    lambda values: (
+        f"finished variants are in {values.out}/{RESULTS}; run the same command with --resume to go on"
+    ),
+)
+entry_point = cli_entry_point(COMMAND)
 
 
 if __name__ == "__main__":

@@ -1,80 +1,191 @@
-"""`tflnlu-eval`: run an exported .tflite over a data split in LiteRT.
+"""`tflnlu-eval`: run an exported .tflite over one data split in LiteRT.
 
     tflnlu-eval --model=out/hwu64/model.tflite --data=../shared/data/hwu64 --format=massive
 
 A model with the fused custom op runs through the LiteRT C API with the tflnlu kernel
-registered; any other runs in LiteRT's Interpreter. The model file is self-contained: vocabulary, labels and max length come from its tflnlu
-metadata. Prints intent accuracy, slot F1, exact match and latency, next to the Keras
-models' numbers when the export's `export.json` sits beside the model.
+registered; any other runs in LiteRT's Interpreter. The model file is self-contained:
+vocabulary, labels and max length come from its tflnlu metadata. Only the split evaluated is
+read (a test file alone is enough). Without --data, the data the export measured (recorded
+in the `export.json` beside the model) is used, and said so. Labels the model does not know
+are refused (they could only be counted wrong), or with --unknown_labels=report scored and
+counted separately. The Keras models' numbers from `export.json` are printed beside the
+file's only when the data is the very split the export measured (same fingerprint).
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-from absl import app, flags, logging
-
-from tflnlu.data.example import DataError
-from tflnlu.data.load import load_data
-from tflnlu.data.readers import FORMATS
+from tflnlu.cli.common import Command, FlagDefiner, UsageError
+from tflnlu.cli.common import entry_point as cli_entry_point
+from tflnlu.data.builtin import BUILTIN_NAME
+from tflnlu.data.example import DataError, fingerprint
+from tflnlu.data.readers import FORMATS, SPLITS, read_split
 from tflnlu.data.vocab import Vocabulary
 from tflnlu.export.flatbuffer import ModelFileError, read_model
 from tflnlu.export.kernel import CUSTOM_OP_NAME
 from tflnlu.export.metadata import read_metadata
 from tflnlu.runtime.litert import LiteRTModel
 from tflnlu.runtime.litert_c import LiteRTCustomOpModel
-from tflnlu.train.encode import LabelSet, encode
+from tflnlu.train.encode import LabelSet, encode, unknown_intents, unknown_slot_types
 from tflnlu.train.metrics import summary
 from tflnlu.train.predict import evaluate
 
-FLAGS = flags.FLAGS
-flags.DEFINE_string("model", None, "Exported .tflite.")
-flags.DEFINE_string("data", None, "Data set (default: the built-in one).")
-flags.DEFINE_enum("format", "massive", FORMATS, "Format of --data.")
-flags.DEFINE_enum("split", "test", ["train", "dev", "test"], "Split to evaluate.")
+EXPORT_JSON = "export.json"  # tflnlu.export.export.EXPORT_JSON (not imported: it needs TensorFlow)
+UNKNOWN_LABEL_POLICIES = ("refuse", "report")
 
 
-def run(model_path: str, data: str | None, fmt: str, split: str = "test", log=print) -> dict:
-    model_bytes = Path(model_path).read_bytes()
-    metadata = read_metadata(model_bytes)
+def define_flags(define: FlagDefiner) -> None:
+    define.string("model", None, "Exported .tflite.")
+    define.string("data", None, "Data: a directory, or one file (default: the data its export.json records).")
+    define.enum("format", None, FORMATS, "Format of --data (default: the one its export.json records).")
+    define.enum("clinc_oos", "label", ["label", "drop"], "CLINC150 out-of-scope rows: an intent, or dropped.")
+    define.enum("split", "test", list(SPLITS), "Split to evaluate.")
+    define.enum(
+        "unknown_labels",
+        "refuse",
+        list(UNKNOWN_LABEL_POLICIES),
+        "Labels the model does not know: refuse the data, or report: score them (counted wrong) and count them.",
+    )
+
+
+def read_model_bytes(path: str) -> bytes:
+    """The file's bytes; ModelFileError (one line, the path and why) for a directory, a
+    missing file or an unreadable one."""
+    file = Path(path)
+    if file.is_dir():
+        raise ModelFileError(
+            f"{path} is a directory: --model takes the .tflite file (e.g. {file / 'model.tflite'})"
+        )
+    try:
+        return file.read_bytes()
+    except OSError as e:
+        raise ModelFileError(f"{path}: cannot read ({e.strerror})") from None
+
+
+def export_record(model_path: str, log=print) -> dict | None:
+    """export.json beside the model, or None (absent, or unreadable: said, and not used)."""
+    path = Path(model_path).with_name(EXPORT_JSON)
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(record, dict):
+            raise ValueError("not a JSON object")
+        return record
+    except (UnicodeDecodeError, ValueError) as e:
+        log(f"{path} is damaged ({e}): its data and Keras numbers are not used")
+        return None
+
+
+def load_split(data: str | None, fmt: str | None, split: str, clinc_oos: str, record: dict | None, log=print):
+    """The examples of `split` and where they came from."""
+    recorded = (record or {}).get("data") or {}
+    if data is None:
+        if not recorded.get("source"):
+            raise UsageError("pass --data (no export.json beside the model records which data it measured)")
+        data, fmt = recorded["source"], fmt or recorded.get("format", "massive")
+        clinc_oos = recorded.get("clinc_oos", clinc_oos)
+        log(f"no --data: using the data the export measured, {data}")
+    if data == BUILTIN_NAME:
+        from tflnlu.data.builtin import load_builtin
+
+        return load_builtin(tuple(recorded.get("languages", ["en"])))[split], data
+    report = read_split(Path(data), fmt or "massive", split, clinc_oos)
+    return report.splits[split], data
+
+
+def check_labels(examples, labels: LabelSet, policy: str, where: str) -> dict:
+    """Counts of utterances and slot spans whose labels the model does not know; refused
+    unless policy is "report"."""
+    intents, slots = unknown_intents(examples, labels), unknown_slot_types(examples, labels)
+    counts = {"intent_examples": sum(intents.values()), "slot_spans": sum(slots.values())}
+    if (intents or slots) and policy == "refuse":
+        named = sorted(intents)[:3] + sorted(slots)[:3]
+        raise DataError(
+            where,
+            None,
+            f"{counts['intent_examples']} of {len(examples)} utterances have intents and {counts['slot_spans']} "
+            f"slot spans have types the model does not know ({', '.join(repr(n) for n in named)}): this is "
+            "not the data it was trained on. Pass that data (--data, --format), or --unknown_labels=report to "
+            "score them anyway (counted wrong, and counted separately)",
+        )
+    return counts
+
+
+def run(
+    model_path: str,
+    data: str | None = None,
+    fmt: str | None = None,
+    split: str = "test",
+    *,
+    clinc_oos: str = "label",
+    unknown_labels: str = "refuse",
+    log=print,
+) -> dict:
+    model_bytes = read_model_bytes(model_path)
+    metadata = read_metadata(model_bytes, model_path)
     vocab = Vocabulary(metadata["vocab"])
     labels = LabelSet(metadata["intents"], metadata["tags"], metadata["domains"])
-    splits, _ = load_data(data, fmt, ["en"], "label", False, log)
-    examples = splits[split]
+    record = export_record(model_path, log)
+    examples, source = load_split(data, fmt, split, clinc_oos, record, log)
+    unknown = check_labels(examples, labels, unknown_labels, source)
     ids = encode(examples, vocab, labels, metadata["tokenizer"]["max_len"]).ids
-    custom = CUSTOM_OP_NAME in read_model(model_bytes).operators
+    custom = CUSTOM_OP_NAME in read_model(model_bytes, model_path).operators
     model = LiteRTCustomOpModel(model_bytes) if custom else LiteRTModel(model_bytes)
     log(
         f"running {'the fused custom op through the LiteRT C API' if custom else 'LiteRT Interpreter (builtin ops)'}"
     )
     metrics = evaluate(model, ids, examples, labels)
     metrics["latency"] = model.latency_ms()
-    rows = [("tflite (LiteRT)", metrics)]
-    export_json = Path(model_path).with_name("export.json")
-    if export_json.is_file() and split == "test":
-        tests = json.loads(export_json.read_text(encoding="utf-8"))["test"]
-        rows += [("keras fp32", tests["fp32_keras"]), ("keras QAT", tests["qat_keras"])]
+    metrics["unknown_labels"] = unknown
+    rows = [("tflite (LiteRT)", metrics)] + _keras_rows(record, split, examples, log)
     for name, m in rows:
         log(f"{name:<15} {summary(m)}")
+    if unknown["intent_examples"] or unknown["slot_spans"]:
+        log(
+            f"labels the model does not know: {unknown['intent_examples']} utterances (counted wrong), "
+            f"{unknown['slot_spans']} slot spans (never found)"
+        )
     log(
         f"LiteRT latency, 1 thread: mean {metrics['latency']['mean_ms']:.3f} ms, p90 {metrics['latency']['p90_ms']:.3f} ms"
     )
     return metrics
 
 
-def main(argv: list[str]) -> int:
-    logging.set_verbosity(logging.WARNING)  # TensorFlow's checkpoint chatter would drown the progress lines
-    if len(argv) > 1 or not FLAGS.model:
-        raise app.UsageError("usage: tflnlu-eval --model=MODEL.tflite [--data=DIR --format=FMT]")
-    try:
-        run(FLAGS.model, FLAGS.data, FLAGS.format, FLAGS.split)
-    except (ModelFileError, DataError, ValueError, FileNotFoundError) as e:
-        print(f"tflnlu-eval: error: {e}", file=sys.stderr)
-        return 2
+def _keras_rows(record: dict | None, split: str, examples, log) -> list[tuple[str, dict]]:
+    """The export's Keras numbers, only for the very split the export measured."""
+    if record is None or split != "test":
+        return []
+    measured = (record.get("data") or {}).get("test_sha256")
+    tests = record.get("test") or {}
+    if measured != fingerprint(examples) or not {"fp32_keras", "qat_keras"} <= set(tests):
+        log("(the Keras numbers in export.json were measured on other data: not shown)")
+        return []
+    return [("keras fp32", tests["fp32_keras"]), ("keras QAT", tests["qat_keras"])]
+
+
+def main(values, positional: list[str]) -> int:
+    if positional or not values.model:
+        raise UsageError(
+            "--model is required" if not positional else f"unexpected arguments: {' '.join(positional)}"
+        )
+    run(
+        values.model,
+        values.data,
+        values.format,
+        values.split,
+        clinc_oos=values.clinc_oos,
+        unknown_labels=values.unknown_labels,
+    )
     return 0
 
 
-def entry_point() -> None:
-    app.run(main)
+COMMAND = Command(
+    "tflnlu-eval",
+    "tflnlu-eval --model=MODEL.tflite [--data=PATH --format=FMT] [--split=test] [--unknown_labels=refuse|report]",
+    define_flags,
+    main,
+)
+entry_point = cli_entry_point(COMMAND)

@@ -9,63 +9,71 @@ writes model.tflite, export.json (metrics, sizes, latency), vocab and label file
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
-from absl import app, flags, logging
-
+from tflnlu.cli.common import Command, FlagDefiner, UsageError
+from tflnlu.cli.common import entry_point as cli_entry_point
 from tflnlu.data.builtin import BUILTIN_NAME
-from tflnlu.data.example import DataError
 from tflnlu.data.load import load_data
 from tflnlu.data.readers import FORMATS
-from tflnlu.export.export import LOOKUPS, TARGETS, ExportOptions, export_run
-from tflnlu.export.size import BudgetExceeded, format_report
+from tflnlu.export.export import LOOKUPS, TARGETS, ExportOptions, check_export_output, export_run
+from tflnlu.export.size import format_report
 from tflnlu.train.metrics import summary
+from tflnlu.train.run_dir import read_config
 
-FLAGS = flags.FLAGS
-flags.DEFINE_string("run", None, "Run directory written by tflnlu-train.")
-flags.DEFINE_string("out", None, "Directory to write the export to.")
-flags.DEFINE_enum("lookup", "builtin", LOOKUPS, "Codebook lookup lowering.")
-flags.DEFINE_enum("code_bits", None, ["8", "4", "2"], "Bits per stored code (default: fewest that hold K).")
-flags.DEFINE_integer(
-    "qat_epochs", ExportOptions.qat_epochs, "Quantization-aware fine-tuning epochs.", lower_bound=1
-)
-flags.DEFINE_float(
-    "qat_learning_rate", ExportOptions.qat_learning_rate, "QAT learning rate.", lower_bound=0.0
-)
-flags.DEFINE_bool("per_channel", True, "Per-channel weight scales (more accurate, 12 bytes per channel).")
-flags.DEFINE_integer("max_bytes", None, "Fail (and write nothing) if the .tflite is larger.", lower_bound=1)
-flags.DEFINE_enum(
-    "target", "desktop", TARGETS, "mcu: also verify in TFLite-Micro and write C sources and the op resolver."
-)
-flags.DEFINE_integer(
-    "max_flash_bytes", None, "--target=mcu: fail if the flatbuffer is larger.", lower_bound=1
-)
-flags.DEFINE_integer(
-    "max_arena_bytes", None, "--target=mcu: fail if the TFLM arena needs more.", lower_bound=1
-)
-flags.DEFINE_string("data", None, "Data for QAT and evaluation (default: the run's own).")
-flags.DEFINE_enum("format", None, FORMATS, "Format of --data (default: the run's).")
+
+def define_flags(define: FlagDefiner) -> None:
+    define.string("run", None, "Run directory written by tflnlu-train.")
+    define.string("out", None, "Directory to write the export to.")
+    define.enum("lookup", "builtin", LOOKUPS, "Codebook lookup lowering.")
+    define.enum("code_bits", None, ["8", "4", "2"], "Bits per stored code (default: fewest that hold K).")
+    define.integer(
+        "qat_epochs", ExportOptions.qat_epochs, "Quantization-aware fine-tuning epochs.", lower_bound=0
+    )
+    define.float("qat_learning_rate", ExportOptions.qat_learning_rate, "QAT learning rate.", lower_bound=0.0)
+    define.bool("per_channel", True, "Per-channel weight scales (more accurate, 12 bytes per channel).")
+    define.integer("max_bytes", None, "Fail (and write nothing) if the .tflite is larger.", lower_bound=1)
+    define.enum(
+        "target",
+        "desktop",
+        TARGETS,
+        "mcu: also verify in TFLite-Micro and write C sources and the op resolver.",
+    )
+    define.integer("max_flash_bytes", None, "--target=mcu: fail if the flatbuffer is larger.", lower_bound=1)
+    define.integer("max_arena_bytes", None, "--target=mcu: fail if the TFLM arena needs more.", lower_bound=1)
+    define.string("data", None, "Data for QAT and evaluation (default: the run's own).")
+    define.enum("format", None, FORMATS, "Format of --data (default: the run's).")
+    define.bool("overwrite", False, "Replace an earlier export in --out (only its own files).")
 
 
 def run(
-    run_dir: str, out: str, options: ExportOptions, data: str | None = None, fmt: str | None = None, log=print
+    run_dir: str,
+    out: str,
+    options: ExportOptions,
+    data: str | None = None,
+    fmt: str | None = None,
+    log=print,
+    *,
+    overwrite: bool = False,
 ) -> dict:
-    config = json.loads((Path(run_dir) / "config.json").read_text(encoding="utf-8"))
-    source = config["data"]
+    """The export job; `out` and the run are checked before the data is read."""
+    source = read_config(Path(run_dir)).get("data") or {}
     if not data and not source:
         raise ValueError(f"{run_dir} does not record its data (trained through the Python API): pass --data")
     data = data or (None if source.get("source") == BUILTIN_NAME else source.get("source"))
+    check_export_output(Path(out), Path(run_dir), overwrite, data)
+    data_info = {
+        "source": data or BUILTIN_NAME,
+        "format": fmt or source.get("format", "massive"),
+        "languages": source.get("languages", ["en"]),
+        "clinc_oos": source.get("clinc_oos", "label"),
+    }
     splits, _ = load_data(
-        data,
-        fmt or source.get("format", "massive"),
-        source.get("languages", ["en"]),
-        source.get("clinc_oos", "label"),
-        False,
-        log,
+        data, data_info["format"], data_info["languages"], data_info["clinc_oos"], False, log
     )
-    result = export_run(Path(run_dir), Path(out), splits, options, log)
+    result = export_run(
+        Path(run_dir), Path(out), splits, options, log, overwrite=overwrite, data_info=data_info
+    )
     log(format_report(result["size"]))
     tests = result["test"]
     for name in ("fp32_keras", "qat_keras", "tflite"):
@@ -99,33 +107,31 @@ def format_mcu(mcu: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str]) -> int:
-    logging.set_verbosity(logging.WARNING)  # TensorFlow's checkpoint chatter would drown the progress lines
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    if not FLAGS.run or not FLAGS.out:
-        raise app.UsageError("--run and --out are required")
+def main(values, positional: list[str]) -> int:
+    if positional:
+        raise UsageError(f"unexpected arguments: {' '.join(positional)}")
+    if not values.run or not values.out:
+        raise UsageError("--run and --out are required")
     options = ExportOptions(
-        lookup=FLAGS.lookup,
-        code_bits=int(FLAGS.code_bits) if FLAGS.code_bits else None,
-        qat_epochs=FLAGS.qat_epochs,
-        qat_learning_rate=FLAGS.qat_learning_rate,
-        max_bytes=FLAGS.max_bytes,
-        per_channel=FLAGS.per_channel,
-        target=FLAGS.target,
-        max_flash_bytes=FLAGS.max_flash_bytes,
-        max_arena_bytes=FLAGS.max_arena_bytes,
+        lookup=values.lookup,
+        code_bits=int(values.code_bits) if values.code_bits else None,
+        qat_epochs=values.qat_epochs,
+        qat_learning_rate=values.qat_learning_rate,
+        max_bytes=values.max_bytes,
+        per_channel=values.per_channel,
+        target=values.target,
+        max_flash_bytes=values.max_flash_bytes,
+        max_arena_bytes=values.max_arena_bytes,
     )
-    try:
-        run(FLAGS.run, FLAGS.out, options, FLAGS.data, FLAGS.format)
-    except BudgetExceeded as e:
-        print(f"tflnlu-export: size budget exceeded: {e}", file=sys.stderr)
-        return 3
-    except (DataError, ValueError, FileNotFoundError) as e:
-        print(f"tflnlu-export: error: {e}", file=sys.stderr)
-        return 2
+    run(values.run, values.out, options, values.data, values.format, overwrite=values.overwrite)
     return 0
 
 
-def entry_point() -> None:
-    app.run(main)
+COMMAND = Command(
+    "tflnlu-export",
+    "tflnlu-export --run=RUN_DIR --out=DIR [--lookup=builtin|custom] [--target=desktop|mcu] [--max_bytes=N]",
+    define_flags,
+    main,
+    lambda values: f"nothing was written to {values.out} (an earlier export there is unchanged)",
+)
+entry_point = cli_entry_point(COMMAND)

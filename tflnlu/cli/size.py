@@ -1,34 +1,41 @@
-"""`tflnlu-size model.tflite --max_bytes=N`: the size report, failing CI when a model grows."""
+"""`tflnlu-size model.tflite --max_bytes=N`: the size report, failing CI when a model grows.
+
+The file is checked before it is measured: a truncated or damaged flatbuffer, a checksum that
+does not match, or damaged tflnlu metadata exit 2 naming the problem. A .tflite that tflnlu did
+not write (no metadata) is measured all the same, and said so.
+"""
 
 from __future__ import annotations
 
-import sys
+from pathlib import Path
 
-from absl import app, flags
-
-from tflnlu.export.flatbuffer import ModelFileError, read_model_file
-from tflnlu.export.size import BudgetExceeded, check_budget, format_report, size_report
-
-FLAGS = flags.FLAGS
-flags.DEFINE_integer("max_bytes", None, "Exit 3 if the model is larger than this.", lower_bound=1)
+from tflnlu.cli.common import Command, FlagDefiner, UsageError
+from tflnlu.cli.common import entry_point as cli_entry_point
+from tflnlu.export.flatbuffer import CHECKSUM_METADATA, read_model_file
+from tflnlu.export.metadata import METADATA_NAME, read_metadata
+from tflnlu.export.size import check_budget, format_report, size_report
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        raise app.UsageError("usage: tflnlu-size MODEL.tflite [--max_bytes=N]")
-    try:
-        report = size_report(read_model_file(argv[1]))
-    except ModelFileError as e:
-        print(f"tflnlu-size: {e}", file=sys.stderr)
-        return 2
+def define_flags(define: FlagDefiner) -> None:
+    define.integer("max_bytes", None, "Exit 3 if the model is larger than this.", lower_bound=1)
+
+
+def main(values, positional: list[str]) -> int:
+    if len(positional) != 1:
+        raise UsageError("give exactly one model file")
+    path = positional[0]
+    info = read_model_file(path)  # ModelFileError: truncated, corrupt, checksum mismatch
+    if METADATA_NAME in info.metadata:
+        read_metadata(Path(path).read_bytes(), path)  # damaged metadata is an error here too
+    else:
+        print(f"{path}: no tflnlu metadata (not written by tflnlu-export); measured all the same")
+    if CHECKSUM_METADATA not in info.metadata and METADATA_NAME in info.metadata:
+        print(f"{path}: no checksum (exported by an older tflnlu): damage cannot be detected")
+    report = size_report(info)
     print(format_report(report))
-    try:
-        check_budget(report, FLAGS.max_bytes, argv[1])
-    except BudgetExceeded as e:
-        print(f"tflnlu-size: size budget exceeded: {e}", file=sys.stderr)
-        return 3
+    check_budget(report, values.max_bytes, path)
     return 0
 
 
-def entry_point() -> None:
-    app.run(main)
+COMMAND = Command("tflnlu-size", "tflnlu-size MODEL.tflite [--max_bytes=N]", define_flags, main)
+entry_point = cli_entry_point(COMMAND)

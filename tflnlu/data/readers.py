@@ -69,11 +69,10 @@ def _check_no_brackets(text: str, offset: int) -> None:
             )
 
 
-def _massive_rows(path: Path) -> Iterator[tuple[int, Callable[[], tuple[str, Example]]]]:
-    with _open_text(path) as lines:
-        for number, line in enumerate(lines, 1):
-            if line.strip():
-                yield number, lambda line=line: _massive_example(line)
+def _massive_rows(lines: _Lines) -> Iterator[tuple[int, Callable[[], tuple[str, Example]]]]:
+    for line in lines:
+        if line.strip():
+            yield lines.line_number, lambda line=line: _massive_example(line)
 
 
 def _massive_example(line: str) -> tuple[str, Example]:
@@ -135,26 +134,24 @@ def parse_bio_line(line: str) -> tuple[list[Piece], str]:
     return pieces, intent
 
 
-def _bio_rows(path: Path) -> Iterator[tuple[int, Callable[[], tuple[str, Example]]]]:
-    with _open_text(path) as lines:
-        for number, line in enumerate(lines, 1):
-            if line.strip():
-                yield number, lambda line=line: ("", example_from_pieces(*parse_bio_line(line)))
+def _bio_rows(lines: _Lines) -> Iterator[tuple[int, Callable[[], tuple[str, Example]]]]:
+    for line in lines:
+        if line.strip():
+            yield lines.line_number, lambda line=line: ("", example_from_pieces(*parse_bio_line(line)))
 
 
 # ---------------------------------------------------------------- CSV / TSV
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[int, Callable[[], tuple[str, Example]]]]:
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    with _open_text(path) as lines:
-        for row in csv.reader(lines, delimiter=delimiter):
-            number = lines.line_number
-            if not row or not any(cell.strip() for cell in row):
-                continue
-            if number == 1 and [c.strip().lower() for c in row] == ["text", "intent"]:
-                continue
-            yield number, lambda row=row: ("", _csv_example(row))
+def _csv_rows(lines: _Lines) -> Iterator[tuple[int, Callable[[], tuple[str, Example]]]]:
+    delimiter = "\t" if lines.path.suffix.lower() == ".tsv" else ","
+    for row in csv.reader(lines, delimiter=delimiter):
+        number = lines.line_number
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        if number == 1 and [c.strip().lower() for c in row] == ["text", "intent"]:
+            continue
+        yield number, lambda row=row: ("", _csv_example(row))
 
 
 def _csv_example(row: list[str]) -> Example:
@@ -208,12 +205,16 @@ def _clinc_list(data: object, key: str, path: Path) -> list:
 class _Lines:
     """Iterate the lines of a UTF-8 file, remembering the current line number.
 
-    Lines are decoded one at a time, so an encoding error is reported at its own line.
+    Lines are decoded one at a time, so an encoding error is reported at its own line; with
+    `report` (skip_bad_rows) such a line is counted there and skipped like any bad row.
     """
 
-    def __init__(self, path: Path):
-        self.path, self.line_number = path, 0
-        self._file = open(path, "rb")  # noqa: SIM115
+    def __init__(self, path: Path, report: ReadReport | None = None):
+        self.path, self.line_number, self.report = path, 0, report
+        try:
+            self._file = open(path, "rb")  # noqa: SIM115
+        except OSError as e:
+            raise DataError(str(path), None, f"cannot read ({e.strerror})") from None
 
     def __iter__(self) -> Iterator[str]:
         for raw in self._file:
@@ -221,17 +222,14 @@ class _Lines:
             try:
                 yield raw.decode("utf-8-sig" if self.line_number == 1 else "utf-8")
             except UnicodeDecodeError as e:
-                raise DataError(str(self.path), self.line_number, f"not UTF-8 text ({e.reason})") from None
+                error = DataError(str(self.path), self.line_number, f"not UTF-8 text ({e.reason})")
+                _bad_row(self.report, error, skip_bad=self.report is not None)
 
     def __enter__(self) -> _Lines:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._file.close()
-
-
-def _open_text(path: Path) -> _Lines:
-    return _Lines(path)
 
 
 _ROW_READERS = {"massive": _massive_rows, "bio": _bio_rows, "csv": _csv_rows}
@@ -249,13 +247,14 @@ def read_file(path: Path, fmt: str, skip_bad: bool = False) -> tuple[dict[str, l
     """Read one file; rows carrying a 'partition' (MASSIVE) are grouped by it, others under ''."""
     report = ReadReport()
     groups: dict[str, list[Example]] = {}
-    for number, make in _ROW_READERS[fmt](Path(path)):
-        try:
-            partition, example = make()
-        except ValueError as e:
-            _bad_row(report, DataError(str(path), number, str(e)), skip_bad)
-            continue
-        groups.setdefault(partition, []).append(example)
+    with _Lines(Path(path), report if skip_bad else None) as lines:
+        for number, make in _ROW_READERS[fmt](lines):
+            try:
+                partition, example = make()
+            except ValueError as e:
+                _bad_row(report, DataError(str(path), number, str(e)), skip_bad)
+                continue
+            groups.setdefault(partition, []).append(example)
     return groups, report
 
 
@@ -294,34 +293,90 @@ def read_splits(path: Path, fmt: str, skip_bad: bool = False, clinc_oos: str = "
     if fmt == "clinc150":
         report = read_clinc150(path, oos=clinc_oos, skip_bad=skip_bad)
     else:
-        report = ReadReport()
-        files = [path] if path.is_file() else [_find_split_file(path, s, fmt) for s in SPLITS]
-        for split, file in zip(SPLITS, files, strict=False):
-            if file is None:
-                continue
-            groups, part = read_file(file, fmt, skip_bad)
-            report.skipped += part.skipped
-            report.skipped_reasons += part.skipped_reasons
-            for partition, examples in groups.items():
-                target = _partition_split(partition, file) if path.is_file() else split
-                report.splits.setdefault(target, []).extend(examples)
-    return _complete_splits(report, path)
+        report = _read_file_splits(path, fmt, skip_bad) if path.is_file() else ReadReport()
+        for split in SPLITS if path.is_dir() else ():
+            file = _find_split_file(path, split, fmt)
+            if file is not None:
+                groups, part = read_file(file, fmt, skip_bad)
+                _merge_skipped(report, part)
+                report.splits[split] = [e for examples in groups.values() for e in examples]
+    return _complete_splits(report, path, fmt)
 
 
-def _partition_split(partition: str, file: Path) -> str:
-    if partition in ("train", "dev", "test"):
-        return partition
-    raise DataError(
-        str(file), None, f"a single-file data set needs a partition field train/dev/test, got {partition!r}"
-    )
+def _merge_skipped(report: ReadReport, part: ReadReport) -> None:
+    report.skipped += part.skipped
+    report.skipped_reasons += part.skipped_reasons[: max(0, 20 - len(report.skipped_reasons))]
 
 
-def _complete_splits(report: ReadReport, path: Path) -> ReadReport:
+def _read_file_splits(path: Path, fmt: str, skip_bad: bool) -> ReadReport:
+    """One file: rows split by their `partition` field (a MASSIVE locale file), or, when no row
+    has one (CSV, BIO, plain JSONL), a fixed 10% test and 10% dev chosen by a hash of the text."""
+    groups, report = read_file(path, fmt, skip_bad)
+    if set(groups) <= {""}:
+        rows = groups.get("", [])
+        report.splits["test"] = [e for e in rows if 10 <= stable_fraction(e.text) < 20]
+        report.splits["dev"] = [e for e in rows if stable_fraction(e.text) < _DEV_FRACTION_PERCENT]
+        report.splits["train"] = [e for e in rows if stable_fraction(e.text) >= 20]
+        return report
+    bad = sorted(set(groups) - set(SPLITS))
+    if bad:
+        raise DataError(
+            str(path),
+            None,
+            f"rows carry partition {bad[0]!r}: every row of a one-file data set needs a partition "
+            "train/dev/test, or none has one (then 10% test and 10% dev are set aside by a hash of the text)",
+        )
+    report.splits = {split: groups[split] for split in SPLITS if split in groups}
+    return report
+
+
+def expected_files(split: str, fmt: str) -> str:
+    """The file names a data directory may hold for `split`, for messages."""
+    names = [f"{stem}{ext}" for stem in _SPLIT_FILE_STEMS[split] for ext in _EXTENSIONS.get(fmt, ())]
+    return ", ".join(names[:4]) + (" ..." if len(names) > 4 else "")
+
+
+def _complete_splits(report: ReadReport, path: Path, fmt: str) -> ReadReport:
     for split in ("train", "test"):
         if not report.splits.get(split):
-            raise DataError(
-                str(path), None, f"no {split} examples found (expected a {split} file or partition)"
+            where = (
+                f"expected a file named {expected_files(split, fmt)} in it"
+                if path.is_dir()
+                else f"expected rows with partition {split!r}"
             )
+            raise DataError(str(path), None, f"no {split} examples found ({fmt} format): {where}")
     if not report.splits.get("dev"):
         report.splits["train"], report.splits["dev"] = carve_dev(report.splits["train"])
+    return report
+
+
+def read_split(
+    path: Path, fmt: str, split: str, clinc_oos: str = "label", skip_bad: bool = False
+) -> ReadReport:
+    """One split alone (what `tflnlu-eval` scores): a directory's file of that split, a one-file
+    data set's rows of that partition, or a whole file without partitions. Only the dev split
+    of a directory without a dev file needs the train file too (it is carved from it)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    path = Path(path)
+    if not path.exists():
+        raise DataError(str(path), None, "no such file or directory")
+    if fmt == "clinc150":
+        report = read_clinc150(path, oos=clinc_oos, skip_bad=skip_bad)
+        report.splits = {split: report.splits[split]}
+        return report
+    if path.is_dir():
+        file = _find_split_file(path, split, fmt)
+        if file is None and split == "dev" and _find_split_file(path, "train", fmt):
+            full = read_splits(path, fmt, skip_bad)
+            full.splits = {split: full.splits[split]}
+            return full
+        if file is None:
+            raise DataError(str(path), None, f"no {split} file: expected {expected_files(split, fmt)} in it")
+        path = file
+    groups, report = read_file(path, fmt, skip_bad)
+    examples = [e for e in groups.get("", [])] if set(groups) <= {""} else groups.get(split, [])
+    if not examples:
+        raise DataError(str(path), None, f"no {split} examples found ({fmt} format)")
+    report.splits = {split: examples}
     return report

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 import tflnlu
+from tflnlu.data.example import fingerprint
 from tflnlu.data.tokenizer import TOKENIZER_VERSION
 from tflnlu.export.flatbuffer import ModelInfo, read_model
 from tflnlu.export.fuse import align_constants, fuse_lookup
@@ -35,17 +36,41 @@ from tflnlu.export.size import check_budget, size_report
 from tflnlu.io import atomic_directory, write_bytes_atomic, write_json_atomic
 from tflnlu.layers.embeddings import CodebookLookup, DPQEmbedding, FullEmbedding
 from tflnlu.models.joint import EMBEDDING_LAYER, ENCODER, build_model
+from tflnlu.outputs import OutputKind, prepare_output
 from tflnlu.runtime.litert import LiteRTModel
 from tflnlu.runtime.litert_c import LiteRTCustomOpModel
 from tflnlu.tf import keras
-from tflnlu.train.encode import encode
+from tflnlu.train import run_dir
+from tflnlu.train.encode import LabelSet, encode
 from tflnlu.train.predict import evaluate, keras_predictor, score_outputs
 from tflnlu.train.run_dir import Run, load_run
 from tflnlu.train.trainer import TrainConfig, fine_tune
 
 MODEL_FILE = "model.tflite"
+EXPORT_JSON = "export.json"
+TOKENIZER_JSON = "tokenizer.json"
 LOOKUPS = ("builtin", "custom")
 TARGETS = ("desktop", "mcu")  # mcu: also verified in TFLite-Micro, with C sources and budgets
+
+# What an export directory may hold; export.json, written with the rest in one atomic
+# directory swap, marks a directory as an export.
+EXPORT = OutputKind(
+    "export",
+    marker=EXPORT_JSON,
+    entries=frozenset(
+        {
+            MODEL_FILE,
+            EXPORT_JSON,
+            TOKENIZER_JSON,
+            GOLDEN_FILE,
+            HEADER_FILE,
+            SOURCE_FILE,
+            RESOLVER_FILE,
+            run_dir.VOCAB,
+            *LabelSet.FILES.values(),
+        }
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -119,19 +144,31 @@ def check_data_matches_run(splits: dict, run: Run) -> None:
         )
 
 
+def check_export_output(out: Path, run_directory: Path, overwrite: bool, data: str | None = None) -> None:
+    """Before any work: `out` is new, empty or an earlier export (replaced only with
+    `overwrite`), and neither the run nor the data lies inside it."""
+    protected = [(Path(run_directory), "the run"), *([(Path(data), "the data")] if data else [])]
+    prepare_output(Path(out), EXPORT, overwrite=overwrite, protected=protected)
+
+
 def export_run(
-    run_dir: Path,
+    run_directory: Path,
     out: Path,
     splits: dict,
     options: ExportOptions = ExportOptions(),
     log=print,
     model: keras.Model | None = None,
+    *,
+    overwrite: bool = False,
+    data_info: dict | None = None,
 ) -> dict:
     """Export a run. `model` replaces the model built from the run's export-form embedding
     and encoder (the benchmark's task-agnostic baselines pass their own); `options.qat_epochs`
-    0 is post-training quantization (no fine-tuning)."""
+    0 is post-training quantization (no fine-tuning). `data_info` (where the data came from)
+    is recorded in export.json with a fingerprint of the test split."""
+    check_export_output(out, run_directory, overwrite)
     keras.utils.set_random_seed(options.seed)
-    run = load_run(run_dir)
+    run = load_run(run_directory)
     check_data_matches_run(splits, run)
     max_len = run.model_config.max_len
     encoded = {name: encode(examples, run.vocab, run.labels, max_len) for name, examples in splits.items()}
@@ -193,6 +230,7 @@ def export_run(
         "float_tensors": kept_float,
         "seconds_litert_eval": time.monotonic() - started,
         "options": dataclasses.asdict(options),
+        "data": {**(data_info or {}), "test_sha256": fingerprint(test)},
     }
     result["compression"] = 1 - report["file_bytes"] / result["reference_fp32_bytes"]
     if runner is not builtin:  # the two lowerings of one conversion, diffed on every test utterance
@@ -214,9 +252,9 @@ def export_run(
         write_bytes_atomic(directory / MODEL_FILE, model_bytes)
         if options.target == "mcu":
             _write_mcu_sources(directory, model_bytes, info)
-        run.vocab.save(directory / "vocab.txt")
+        run.vocab.save(directory / run_dir.VOCAB)
         run.labels.save(directory)
-        write_json_atomic(directory / "tokenizer.json", {"version": TOKENIZER_VERSION, "max_len": max_len})
+        write_json_atomic(directory / TOKENIZER_JSON, {"version": TOKENIZER_VERSION, "max_len": max_len})
         result["golden_records"] = write_golden(
             directory / GOLDEN_FILE,
             golden_texts([e.text for e in test], [e.text for e in splits.get("dev", [])]),
@@ -224,7 +262,7 @@ def export_run(
             run.vocab,
             run.labels,
         )
-        write_json_atomic(directory / "export.json", result)
+        write_json_atomic(directory / EXPORT_JSON, result)
     return result
 
 

@@ -16,7 +16,7 @@ import zlib
 
 from ai_edge_litert import schema_py_generated as schema
 
-from tflnlu.export.flatbuffer import pack_model, read_model
+from tflnlu.export.flatbuffer import CHECKSUM_METADATA, ModelFileError, pack_model, payload_digest, read_model
 from tflnlu.export.size import component_of
 
 METADATA_NAME = "tflnlu"
@@ -64,7 +64,22 @@ def finish_model(model_bytes: bytes, metadata: dict) -> bytes:
     entry.name = METADATA_NAME
     entry.buffer = len(model.buffers) - 1
     model.metadata = [m for m in (model.metadata or []) if m.name != METADATA_NAME.encode()] + [entry]
+    _add_checksum(model)
     return pack_model(model)
+
+
+def _add_checksum(model) -> None:
+    """The last entry: sha256 of everything else (flatbuffer.payload_digest), checked on read.
+    The digest is taken of the packed and re-read model, the form every reader sees."""
+    model.metadata = [m for m in model.metadata if m.name != CHECKSUM_METADATA.encode()]
+    checksum = schema.BufferT()
+    checksum.data = [0] * 32
+    model.buffers.append(checksum)
+    entry = schema.MetadataT()
+    entry.name = CHECKSUM_METADATA
+    entry.buffer = len(model.buffers) - 1
+    model.metadata.append(entry)
+    checksum.data = list(payload_digest(schema.ModelT.InitFromPackedBuf(pack_model(model), 0)))
 
 
 def _shorten_names(model) -> None:
@@ -86,12 +101,37 @@ def metadata_payload(metadata: dict) -> dict:
     return payload
 
 
-def read_metadata(model_bytes: bytes) -> dict:
-    """The metadata as written by `metadata_payload`'s caller: `vocab` is a list again."""
-    entries = read_model(model_bytes).metadata
+# Every field a reader relies on, and its type: checked on read, so a damaged or foreign
+# entry is refused with its name instead of failing later as a KeyError.
+REQUIRED_FIELDS = {"vocab": list, "intents": list, "tags": list, "domains": list, "tokenizer": dict}
+
+
+def read_metadata(model_bytes: bytes, source: str = "model") -> dict:
+    """The metadata as written by `metadata_payload`'s caller: `vocab` is a list again.
+    Raises ModelFileError for a file without it or with a damaged one."""
+    entries = read_model(model_bytes, source).metadata  # also checks the file's checksum
     if METADATA_NAME not in entries:
-        raise ValueError("the model has no tflnlu metadata (was it written by tflnlu-export?)")
-    payload = json.loads(zlib.decompress(entries[METADATA_NAME]).decode("utf-8"))
-    if FRONT_CODED_VOCAB in payload:
-        payload["vocab"] = front_decode(payload.pop(FRONT_CODED_VOCAB))
+        raise ModelFileError(f"{source}: the model has no tflnlu metadata (was it written by tflnlu-export?)")
+    try:
+        payload = json.loads(zlib.decompress(entries[METADATA_NAME]).decode("utf-8"))
+        if FRONT_CODED_VOCAB in payload:
+            payload["vocab"] = front_decode(payload.pop(FRONT_CODED_VOCAB))
+    except (zlib.error, UnicodeDecodeError, ValueError, TypeError) as e:
+        raise ModelFileError(
+            f"{source}: the tflnlu metadata is damaged ({e}); export the model again"
+        ) from None
+    _check_fields(payload, source)
     return payload
+
+
+def _check_fields(payload: object, source: str) -> None:
+    problems = [] if isinstance(payload, dict) else ["not a JSON object"]
+    for name, kind in REQUIRED_FIELDS.items() if not problems else ():
+        if not isinstance(payload.get(name), kind):
+            problems.append(f"{name!r} missing or not a {kind.__name__}")
+    if not problems and not isinstance(payload["tokenizer"].get("max_len"), int):
+        problems.append("'tokenizer.max_len' missing")
+    if problems:
+        raise ModelFileError(
+            f"{source}: the tflnlu metadata is damaged ({'; '.join(problems)}); export the model again"
+        )

@@ -42,7 +42,7 @@ RUN = OutputKind(
 )
 
 
-class RunDirectoryError(RuntimeError):
+class RunDirectoryError(ValueError):
     """A run directory that is missing, incomplete or damaged; the message says what to do."""
 
 

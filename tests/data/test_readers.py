@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -93,11 +94,68 @@ def test_massive_field_errors(tmp_path, tiny_massive, row, message):
         read_splits(tiny_massive, "massive")
 
 
-def test_unreadable_encoding_is_reported_with_its_line(tiny_massive):
-    path = tiny_massive / "dev.jsonl"
-    path.write_bytes(path.read_bytes() + b'{"intent": "x", "annot_utt": "caf\xe9"}\n')
-    with pytest.raises(DataError, match=r"dev\.jsonl:3: not UTF-8"):
-        read_splits(tiny_massive, "massive")
+@pytest.mark.parametrize("fmt", ["massive", "csv", "bio"])
+def test_unreadable_encoding_is_reported_with_its_line_and_can_be_skipped(tmp_path, fmt):
+    good = {
+        "massive": b'{"intent": "greet", "annot_utt": "hello there"}\n',
+        "csv": b"hello there,greet\n",
+        "bio": b"hello:O there:O <=> greet\n",
+    }[fmt]
+    bad = {
+        "massive": b'{"intent": "x", "annot_utt": "caf\xe9"}\n',
+        "csv": b"caf\xe9,x\n",
+        "bio": b"caf\xe9:O <=> x\n",
+    }[fmt]
+    ext = {"massive": ".jsonl", "csv": ".csv", "bio": ".txt"}[fmt]
+    (tmp_path / f"train{ext}").write_bytes(good * 20)
+    (tmp_path / f"test{ext}").write_bytes(good + good + bad + good)
+    with pytest.raises(DataError, match=rf"test{re.escape(ext)}:3: not UTF-8"):
+        read_splits(tmp_path, fmt)
+    report = read_splits(tmp_path, fmt, skip_bad=True)
+    assert report.skipped == 1 and len(report.splits["test"]) == 3
+    assert report.skipped_reasons[0].endswith(f"test{ext}:3: not UTF-8 text (invalid continuation byte)")
+
+
+@pytest.mark.parametrize(
+    "fmt,ext,row", [("csv", ".csv", "{text},{intent}"), ("bio", ".txt", "{words} <=> {intent}")]
+)
+def test_a_single_file_is_a_whole_data_set(tmp_path, fmt, ext, row):
+    """No partitions: 10% test and 10% dev set aside by a hash of the text, the same every time."""
+    texts = [f"utterance number {i}" for i in range(200)]
+    words = {t: " ".join(f"{w}:O" for w in t.split()) for t in texts}
+    path = tmp_path / f"all{ext}"
+    path.write_text(
+        "".join(row.format(text=t, words=words[t], intent=f"i{i % 3}") + "\n" for i, t in enumerate(texts))
+    )
+    splits = read_splits(path, fmt).splits
+    assert sum(len(v) for v in splits.values()) == 200
+    assert 10 <= len(splits["test"]) <= 30 and 10 <= len(splits["dev"]) <= 30
+    assert not {e.text for e in splits["test"]} & {e.text for e in splits["train"]}
+    assert read_splits(path, fmt).splits == splits
+
+
+def test_a_single_file_with_mixed_partitions_is_refused(tmp_path):
+    path = tmp_path / "locale.jsonl"
+    rows = [
+        {"partition": "train", "intent": "a", "annot_utt": "x"},
+        {"partition": "valid", "intent": "a", "annot_utt": "y"},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(DataError, match=r"locale\.jsonl: rows carry partition 'valid'"):
+        read_splits(path, "massive")
+
+
+def test_one_split_alone(tmp_path, tiny_massive):
+    from tflnlu.data.readers import read_split
+
+    assert len(read_split(tiny_massive, "massive", "test").splits["test"]) == 2
+    assert len(read_split(tiny_massive / "test.jsonl", "massive", "test").splits["test"]) == 2
+    (tiny_massive / "dev.jsonl").unlink()
+    with pytest.raises(DataError, match="no dev file, and the 10% of train carved as dev is empty"):
+        read_split(tiny_massive, "massive", "dev")  # 8 training rows: none hashes into the 10%
+    (tiny_massive / "test.jsonl").unlink()
+    with pytest.raises(DataError, match=r"no test file: expected test\.jsonl in it"):
+        read_split(tiny_massive, "massive", "test")
 
 
 def test_bio_format(tmp_path):
@@ -151,8 +209,13 @@ def test_clinc150_oos_label_or_drop(tmp_path):
 
 def test_missing_split_and_unknown_format(tmp_path, tiny_massive):
     (tiny_massive / "test.jsonl").unlink()
-    with pytest.raises(DataError, match="no test examples"):
+    with pytest.raises(
+        DataError, match=r"no test examples found \(massive format\): expected a file named test\.jsonl"
+    ):
         read_splits(tiny_massive, "massive")
+    (tmp_path / "train.csv").write_text("hi,greet\n")
+    with pytest.raises(DataError, match=r"expected a file named test\.csv, test\.tsv in it"):
+        read_splits(tmp_path, "csv")
     with pytest.raises(ValueError, match="unknown format"):
         read_splits(tiny_massive, "xml")
     with pytest.raises(DataError, match="no such file"):

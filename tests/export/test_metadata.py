@@ -1,8 +1,11 @@
+import zlib
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tflnlu.export.metadata import front_code, front_decode
+from tflnlu.export.flatbuffer import ModelFileError
+from tflnlu.export.metadata import METADATA_NAME, finish_model, front_code, front_decode, read_metadata
 
 WORDS = ["<pad>", "<unk>", "a", "ab", "abc", "abcdefghijklmnop", "abcdefghijklmnopq", "b", "été", "étés"]
 WORDS += ["😀x", "😀y", "2pm", "3"]
@@ -41,3 +44,73 @@ def test_malformed_front_coding_is_refused(bad):
 def test_words_that_cannot_be_front_coded_are_refused(bad):
     with pytest.raises(ValueError, match="non-empty without newlines"):
         front_code(["<pad>", bad])
+
+
+def _model_with_metadata(payload: bytes | None) -> bytes:
+    """A minimal flatbuffer (one empty subgraph) whose tflnlu entry holds `payload`."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    from tflnlu.export.flatbuffer import pack_model
+
+    model = schema.ModelT()
+    model.version = 3
+    model.subgraphs = [schema.SubGraphT()]
+    model.buffers = [schema.BufferT()]
+    if payload is not None:
+        buffer = schema.BufferT()
+        buffer.data = list(payload)
+        model.buffers.append(buffer)
+        entry = schema.MetadataT()
+        entry.name, entry.buffer = METADATA_NAME, 1
+        model.metadata = [entry]
+    return pack_model(model)
+
+
+@pytest.mark.parametrize(
+    "payload,message",
+    [
+        (b"not zlib at all", r"the tflnlu metadata is damaged \(Error -3"),
+        (zlib.compress(b"[1, 2]"), r"the tflnlu metadata is damaged \(not a JSON object\)"),
+        (
+            zlib.compress(b'{"intents": []}'),
+            r"the tflnlu metadata is damaged \('vocab' missing or not a list; ",
+        ),
+        (
+            zlib.compress(b'{"vocab_front_coded": "x\\n0"}'),
+            r"the tflnlu metadata is damaged \(front-coded vocabulary: entry 1",
+        ),
+        (None, r"the model has no tflnlu metadata"),
+    ],
+)
+def test_damaged_metadata_is_named(payload, message):
+    with pytest.raises(ModelFileError, match=rf"^m\.tflite: {message}"):
+        read_metadata(_model_with_metadata(payload), "m.tflite")
+
+
+def test_the_checksum_covers_the_metadata():
+    from ai_edge_litert import schema_py_generated as schema
+
+    from tflnlu.export.flatbuffer import CHECKSUM_METADATA, read_model
+
+    metadata = {
+        "vocab": ["<pad>", "<unk>", "a"],
+        "intents": ["x"],
+        "tags": ["O"],
+        "domains": [],
+        "tokenizer": {"max_len": 4},
+    }
+    sealed = finish_model(_model_with_metadata(None), metadata)
+    assert read_metadata(sealed)["vocab"] == metadata["vocab"]
+    assert len(read_model(sealed).metadata[CHECKSUM_METADATA]) == 32
+    parsed = schema.Model.GetRootAsModel(sealed, 0)
+    entry = next(
+        parsed.Metadata(i) for i in range(parsed.MetadataLength()) if parsed.Metadata(i).Name() == b"tflnlu"
+    )
+    buffer = parsed.Buffers(entry.Buffer())
+    start = buffer._tab.Vector(buffer._tab.Offset(4))  # the metadata's bytes in the file
+    damaged = bytearray(sealed)
+    damaged[start + 5] ^= 0x10
+    with pytest.raises(
+        ModelFileError, match="m.tflite: the file is damaged: its contents do not match the checksum"
+    ):
+        read_metadata(bytes(damaged), "m.tflite")

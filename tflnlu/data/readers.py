@@ -369,6 +369,8 @@ def read_split(
         file = _find_split_file(path, split, fmt)
         if file is None and split == "dev" and _find_split_file(path, "train", fmt):
             full = read_splits(path, fmt, skip_bad)
+            if not full.splits["dev"]:
+                raise DataError(str(path), None, "no dev file, and the 10% of train carved as dev is empty")
             full.splits = {split: full.splits[split]}
             return full
         if file is None:

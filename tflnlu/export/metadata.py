@@ -85,7 +85,7 @@ def _add_checksum(model) -> None:
 def _shorten_names(model) -> None:
     counts: dict[str, int] = {}
     for subgraph in model.subgraphs:
-        for tensor in subgraph.tensors:
+        for tensor in subgraph.tensors or []:
             buffer = model.buffers[tensor.buffer] if tensor.buffer else None
             is_constant = buffer is not None and buffer.data is not None
             name = tensor.name.decode("utf-8", "replace") if tensor.name else ""

@@ -54,7 +54,12 @@ public class GoldenTest {
     assertTrue("the golden file has " + records.size() + " records, fewer than " + minimum, records.size() >= minimum);
     List<String> failures = new ArrayList<>();
     for (int line = 0; line < records.size(); line++) {
-      String problem = check((Map<?, ?>) Json.parse(records.get(line)), nlu);
+      String problem;
+      try {
+        problem = check((Map<?, ?>) Json.parse(records.get(line)), nlu);
+      } catch (IllegalArgumentException | ClassCastException e) {
+        problem = "damaged record (" + e.getMessage() + ")";
+      }
       if (problem != null) {
         failures.add("golden.jsonl:" + (line + 1) + ": " + problem);
       }

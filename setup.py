@@ -9,16 +9,16 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(
-            "tflnlu.export.kernel._codebook_lookup",
-            sources=["tflnlu/export/kernel/codebook_lookup.c"],
+            "tflnlu.modelfile.kernel._codebook_lookup",
+            sources=["tflnlu/modelfile/kernel/codebook_lookup.c"],
             extra_compile_args=["-std=c99", "-O2", "-Wall", "-Wextra"],
             py_limited_api=False,
         ),
         # The LiteRT C API kernel around the same core; its LiteRt* symbols resolve against
         # libLiteRt.so, loaded first (so it is a separate library from the runtime-free core).
         Extension(
-            "tflnlu.export.kernel._litert_kernel",
-            sources=["tflnlu/export/kernel/litert_kernel.c", "tflnlu/export/kernel/codebook_lookup.c"],
+            "tflnlu.modelfile.kernel._litert_kernel",
+            sources=["tflnlu/modelfile/kernel/litert_kernel.c", "tflnlu/modelfile/kernel/codebook_lookup.c"],
             extra_compile_args=["-std=c99", "-O2", "-Wall", "-Wextra"],
             py_limited_api=False,
         ),

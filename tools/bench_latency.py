@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 from absl import app, flags
 
-from tflnlu.export.flatbuffer import execution_order
-from tflnlu.export.kernel import CUSTOM_OP_NAME
 from tflnlu.io import write_json_atomic
+from tflnlu.modelfile.flatbuffer import execution_order
+from tflnlu.modelfile.kernel import CUSTOM_OP_NAME
 from tflnlu.runtime.litert import LiteRTModel
 from tflnlu.runtime.litert_c import LiteRTCustomOpModel
 
@@ -92,7 +92,7 @@ class _InvokeRunner:
 
 def lookup_alone(rounds: int, vocab: int = 4151, tokens: int = 32, dim: int = 128, width: int = 32) -> dict:
     """Int8 models of the lookup + a projection: one GATHER vs the shortest code chains."""
-    from tflnlu.layers.embeddings import pack_codes, unpack_table
+    from tflnlu.layers.codes import pack_codes, unpack_table
     from tflnlu.tf import tf
 
     groups, num_codes = 8, 16

@@ -343,7 +343,7 @@ def _flipped(model: Path, tmp_path: Path) -> Path:
     """One bit of a weight changed: the flatbuffer still parses, only the checksum can tell."""
     from ai_edge_litert import schema_py_generated as schema
 
-    from tflnlu.export.flatbuffer import read_model
+    from tflnlu.modelfile.flatbuffer import read_model
 
     data = bytearray(model.read_bytes())
     parsed = schema.Model.GetRootAsModel(bytes(data), 0)
@@ -540,7 +540,7 @@ def test_size_measures_a_foreign_tflite_and_says_so(world, tmp_path, capsys):
     """A .tflite without tflnlu metadata (here: the export with its metadata stripped)."""
     from ai_edge_litert import schema_py_generated as schema
 
-    from tflnlu.export.flatbuffer import pack_model
+    from tflnlu.modelfile.flatbuffer import pack_model
 
     model = schema.ModelT.InitFromPackedBuf(world["model"].read_bytes(), 0)
     model.metadata = [m for m in model.metadata if not m.name.startswith(b"tflnlu")]

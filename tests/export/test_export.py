@@ -9,9 +9,9 @@ import pytest
 from tflnlu.cli import size as size_cli
 from tflnlu.data.readers import read_splits
 from tflnlu.export.export import ExportOptions, export_run
-from tflnlu.export.flatbuffer import ModelFileError, read_model, read_model_file
-from tflnlu.export.metadata import read_metadata
-from tflnlu.export.size import BudgetExceeded, check_budget, component_of
+from tflnlu.modelfile.flatbuffer import ModelFileError, read_model, read_model_file
+from tflnlu.modelfile.metadata import read_metadata
+from tflnlu.modelfile.size import BudgetExceeded, check_budget, component_of
 from tflnlu.runtime.litert import LiteRTModel
 from tflnlu.train.trainer import TrainConfig, train
 
@@ -151,8 +151,8 @@ def test_same_seed_same_file(exported, tmp_path):
 def test_custom_op_export_equals_the_builtin_lowering_in_the_litert_c_api(exported, tmp_path):
     from ai_edge_litert import schema_py_generated as schema
 
-    from tflnlu.export.fuse import ALIGNMENT
-    from tflnlu.export.kernel import CUSTOM_OP_NAME
+    from tflnlu.modelfile.align import ALIGNMENT
+    from tflnlu.modelfile.kernel import CUSTOM_OP_NAME
 
     root, splits, _ = exported
     result = export_run(

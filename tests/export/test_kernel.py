@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from tflnlu.export.kernel import codebook_lookup
-from tflnlu.layers.embeddings import CodebookLookup, pack_codes
+from tflnlu.layers.codes import pack_codes
+from tflnlu.layers.embeddings import CodebookLookup
+from tflnlu.modelfile.kernel import codebook_lookup
 from tflnlu.tf import tf
 
 

@@ -10,8 +10,8 @@ import pytest
 from tflnlu.data.readers import read_splits
 from tflnlu.export import mcu
 from tflnlu.export.export import ExportOptions, export_run
-from tflnlu.export.flatbuffer import ModelInfo, read_model_file
-from tflnlu.export.size import BudgetExceeded
+from tflnlu.modelfile.flatbuffer import ModelInfo, read_model_file
+from tflnlu.modelfile.size import BudgetExceeded
 from tflnlu.runtime.tflm import ARENA_ALIGNMENT, arena_works
 from tflnlu.train.trainer import TrainConfig, train
 

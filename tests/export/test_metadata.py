@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tflnlu.export.flatbuffer import ModelFileError
-from tflnlu.export.metadata import METADATA_NAME, finish_model, front_code, front_decode, read_metadata
+from tflnlu.modelfile.flatbuffer import ModelFileError
+from tflnlu.modelfile.metadata import METADATA_NAME, finish_model, front_code, front_decode, read_metadata
 
 WORDS = ["<pad>", "<unk>", "a", "ab", "abc", "abcdefghijklmnop", "abcdefghijklmnopq", "b", "été", "étés"]
 WORDS += ["😀x", "😀y", "2pm", "3"]
@@ -50,7 +50,7 @@ def _model_with_metadata(payload: bytes | None) -> bytes:
     """A minimal flatbuffer (one empty subgraph) whose tflnlu entry holds `payload`."""
     from ai_edge_litert import schema_py_generated as schema
 
-    from tflnlu.export.flatbuffer import pack_model
+    from tflnlu.modelfile.flatbuffer import pack_model
 
     model = schema.ModelT()
     model.version = 3
@@ -90,7 +90,7 @@ def test_damaged_metadata_is_named(payload, message):
 def test_the_checksum_covers_the_metadata():
     from ai_edge_litert import schema_py_generated as schema
 
-    from tflnlu.export.flatbuffer import CHECKSUM_METADATA, read_model
+    from tflnlu.modelfile.flatbuffer import CHECKSUM_METADATA, read_model
 
     metadata = {
         "vocab": ["<pad>", "<unk>", "a"],

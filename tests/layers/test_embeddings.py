@@ -1,14 +1,12 @@
 import numpy as np
 import pytest
 
+from tflnlu.layers.codes import pack_codes, storage_bits, unpack_table
 from tflnlu.layers.embeddings import (
     CodebookLookup,
     DPQEmbedding,
     FullEmbedding,
-    code_bits,
     dpq_storage_bytes,
-    pack_codes,
-    unpack_table,
 )
 from tflnlu.tf import tf
 
@@ -64,7 +62,7 @@ def test_validation_and_sizes():
         DPQEmbedding(10, 10, num_groups=3)
     with pytest.raises(ValueError, match="variant"):
         DPQEmbedding(10, 8, num_groups=2, variant="pq")
-    assert code_bits(16) == 4 and code_bits(2) == 1 and code_bits(17) == 5
+    assert storage_bits(16) == 4 and storage_bits(2) == 2 and storage_bits(8) == 4 and storage_bits(17) == 8
     assert dpq_storage_bytes(4700, 32, 16, 128) == 4700 * 32 // 2 + 16 * 128 * 4
     assert FullEmbedding(100, 8).storage_bytes() == 3200
     lookup = CodebookLookup(np.zeros((5, 2), np.int32), np.ones((2, 4, 3), np.float32))
@@ -100,3 +98,23 @@ def test_fake_quantized_codebook_stays_close():
     quantized = layer.to_lookup(quantize_codebook=True)(IDS).numpy()
     step = (exact.max() - min(exact.min(), 0)) / 255
     assert np.abs(exact - quantized).max() <= step
+
+
+def test_every_layer_round_trips_through_its_config():
+    from tests.layers.layer_test import run_layer_test
+    from tflnlu.models.joint import PaddingMask
+
+    trained = make("sx", k=4)
+    layers = [
+        FullEmbedding(50, 8),
+        FullEmbedding(50, 8, quantize_range=(-0.5, 0.5)),
+        DPQEmbedding(50, 16, num_codes=8, num_groups=4, variant="vq"),
+        trained.to_lookup(),
+        trained.to_lookup(2, quantize_codebook=True),
+        CodebookLookup(
+            np.zeros((50, 2), np.int32), np.ones((2, 4, 3), np.float32), 4, row_scales=np.ones(50)
+        ),
+        PaddingMask(),
+    ]
+    for layer in layers:
+        run_layer_test(layer, IDS)

@@ -2,7 +2,7 @@ import itertools
 
 import numpy as np
 
-from tflnlu.models.decoding import allowed_transitions, log_softmax, viterbi_bio
+from tflnlu.nlu.decoding import allowed_transitions, log_softmax, viterbi_bio
 
 TAGS = ["O", "B-a", "I-a", "B-b", "I-b"]
 

@@ -1,6 +1,6 @@
 import pytest
 
-from tflnlu.train.metrics import dev_score, nlu_metrics
+from tflnlu.nlu.metrics import dev_score, nlu_metrics
 
 
 def test_span_f1_is_exact_span_and_type():

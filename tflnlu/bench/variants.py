@@ -17,16 +17,17 @@ import numpy as np
 
 from tflnlu.bench import posthoc
 from tflnlu.export.export import ExportOptions, export_run, int8_table_embedding
-from tflnlu.export.flatbuffer import read_model
 from tflnlu.export.quantize import convert_float
-from tflnlu.export.size import size_report
 from tflnlu.io import write_bytes_atomic
+from tflnlu.layers.codes import storage_bits
 from tflnlu.layers.embeddings import CodebookLookup, FullEmbedding
+from tflnlu.modelfile.flatbuffer import read_model
+from tflnlu.modelfile.size import size_report
 from tflnlu.models.joint import EMBEDDING_LAYER, ENCODER, build_model
+from tflnlu.nlu.encode import encode
+from tflnlu.nlu.scoring import evaluate
 from tflnlu.runtime.litert import LiteRTModel
 from tflnlu.tf import keras
-from tflnlu.train.encode import encode
-from tflnlu.train.predict import evaluate
 from tflnlu.train.run_dir import Run, load_run
 from tflnlu.train.trainer import TrainConfig, train
 
@@ -216,7 +217,7 @@ def _derived_model(run: Run, params: dict, context: Context) -> keras.Model:
     if "pq" in params:
         num_codes, num_groups = params["pq"]
         codes, codebook = posthoc.product_quantize(table, num_codes, num_groups)
-        embedding = CodebookLookup(codes, codebook, 4 if num_codes <= 16 else 8, True, name=EMBEDDING_LAYER)
+        embedding = CodebookLookup(codes, codebook, storage_bits(num_codes), True, name=EMBEDDING_LAYER)
     elif "scalar_bits" in params:
         codes, levels, scales = posthoc.scalar_quantize_rows(table, params["scalar_bits"])
         embedding = CodebookLookup(codes, levels, params["scalar_bits"], True, scales, name=EMBEDDING_LAYER)

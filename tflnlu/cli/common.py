@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from absl import flags, logging
 
-from tflnlu.export.size import BudgetExceeded
+from tflnlu.modelfile.size import BudgetExceeded
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_BUDGET, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 

@@ -23,14 +23,14 @@ from tflnlu.data.builtin import BUILTIN_NAME
 from tflnlu.data.example import DataError, fingerprint
 from tflnlu.data.readers import FORMATS, SPLITS, read_split
 from tflnlu.data.vocab import Vocabulary
-from tflnlu.export.flatbuffer import ModelFileError, read_model
-from tflnlu.export.kernel import CUSTOM_OP_NAME
-from tflnlu.export.metadata import read_metadata
+from tflnlu.modelfile.flatbuffer import ModelFileError, read_model
+from tflnlu.modelfile.kernel import CUSTOM_OP_NAME
+from tflnlu.modelfile.metadata import read_metadata
+from tflnlu.nlu.encode import LabelSet, encode, unknown_intents, unknown_slot_types
+from tflnlu.nlu.metrics import summary
+from tflnlu.nlu.scoring import evaluate
 from tflnlu.runtime.litert import LiteRTModel
 from tflnlu.runtime.litert_c import LiteRTCustomOpModel
-from tflnlu.train.encode import LabelSet, encode, unknown_intents, unknown_slot_types
-from tflnlu.train.metrics import summary
-from tflnlu.train.predict import evaluate
 
 EXPORT_JSON = "export.json"  # tflnlu.export.export.EXPORT_JSON (not imported: it needs TensorFlow)
 UNKNOWN_LABEL_POLICIES = ("refuse", "report")

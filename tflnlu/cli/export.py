@@ -17,8 +17,9 @@ from tflnlu.data.builtin import BUILTIN_NAME
 from tflnlu.data.load import load_data
 from tflnlu.data.readers import FORMATS
 from tflnlu.export.export import LOOKUPS, TARGETS, ExportOptions, check_export_output, export_run
-from tflnlu.export.size import format_report
-from tflnlu.train.metrics import summary
+from tflnlu.layers.codes import CODE_STORAGE_BITS
+from tflnlu.modelfile.size import format_report
+from tflnlu.nlu.metrics import summary
 from tflnlu.train.run_dir import read_config
 
 
@@ -26,7 +27,12 @@ def define_flags(define: FlagDefiner) -> None:
     define.string("run", None, "Run directory written by tflnlu-train.")
     define.string("out", None, "Directory to write the export to.")
     define.enum("lookup", "builtin", LOOKUPS, "Codebook lookup lowering.")
-    define.enum("code_bits", None, ["8", "4", "2"], "Bits per stored code (default: fewest that hold K).")
+    define.enum(
+        "code_bits",
+        None,
+        [str(b) for b in CODE_STORAGE_BITS],
+        "Bits per stored code (default: fewest that hold K).",
+    )
     define.integer(
         "qat_epochs", ExportOptions.qat_epochs, "Quantization-aware fine-tuning epochs.", lower_bound=0
     )

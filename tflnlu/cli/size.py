@@ -11,9 +11,9 @@ from pathlib import Path
 
 from tflnlu.cli.common import Command, FlagDefiner, UsageError
 from tflnlu.cli.common import entry_point as cli_entry_point
-from tflnlu.export.flatbuffer import CHECKSUM_METADATA, read_model_file
-from tflnlu.export.metadata import METADATA_NAME, read_metadata
-from tflnlu.export.size import check_budget, format_report, size_report
+from tflnlu.modelfile.flatbuffer import CHECKSUM_METADATA, read_model_file
+from tflnlu.modelfile.metadata import METADATA_NAME, read_metadata
+from tflnlu.modelfile.size import check_budget, format_report, size_report
 
 
 def define_flags(define: FlagDefiner) -> None:

@@ -17,8 +17,8 @@ from tflnlu.cli.common import entry_point as cli_entry_point
 from tflnlu.data.load import load_data
 from tflnlu.data.readers import FORMATS
 from tflnlu.models.config import DPQ_VARIANTS, EMBEDDINGS, POOLINGS, ModelConfig
+from tflnlu.nlu.metrics import format_slot_f1
 from tflnlu.outputs import prepare_output
-from tflnlu.train.metrics import format_slot_f1
 from tflnlu.train.run_dir import CHECKPOINT_DIR, CHECKPOINT_STATE, RUN
 from tflnlu.train.trainer import TrainConfig, train
 

@@ -32,7 +32,7 @@ class Vocabulary:
     ) -> Vocabulary:
         """The `max_size` most frequent tokens seen `min_count` times (ties broken by the string),
         in code-point order: sorted words front-code to a third less in the model's metadata
-        (tflnlu.export.metadata), and the order of ids means nothing to the model."""
+        (tflnlu.modelfile.metadata), and the order of ids means nothing to the model."""
         counts = collections.Counter(t for tokens in token_lists for t in tokens)
         kept = sorted((t for t, n in counts.items() if n >= min_count), key=lambda t: (-counts[t], t))
         if max_size is not None:

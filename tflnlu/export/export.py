@@ -17,8 +17,7 @@ import numpy as np
 import tflnlu
 from tflnlu.data.example import fingerprint
 from tflnlu.data.tokenizer import TOKENIZER_VERSION
-from tflnlu.export.flatbuffer import ModelInfo, read_model
-from tflnlu.export.fuse import align_constants, fuse_lookup
+from tflnlu.export.fuse import fuse_lookup
 from tflnlu.export.golden import GOLDEN_FILE, golden_texts, write_golden
 from tflnlu.export.mcu import (
     HEADER_FILE,
@@ -30,19 +29,22 @@ from tflnlu.export.mcu import (
     op_resolver_source,
     verify_on_tflm,
 )
-from tflnlu.export.metadata import finish_model
 from tflnlu.export.quantize import convert_int8, quantize_aware_model
-from tflnlu.export.size import check_budget, size_report
 from tflnlu.io import atomic_directory, write_bytes_atomic, write_json_atomic
 from tflnlu.layers.embeddings import CodebookLookup, DPQEmbedding, FullEmbedding
-from tflnlu.models.joint import EMBEDDING_LAYER, ENCODER, build_model
+from tflnlu.modelfile.align import align_constants
+from tflnlu.modelfile.flatbuffer import ModelInfo, read_model
+from tflnlu.modelfile.metadata import finish_model
+from tflnlu.modelfile.size import check_budget, size_report
+from tflnlu.models.joint import EMBEDDING_LAYER, ENCODER, PADDING_MASK, build_model
+from tflnlu.nlu.encode import LabelSet, encode
+from tflnlu.nlu.scoring import evaluate, score_outputs
 from tflnlu.outputs import OutputKind, prepare_output
 from tflnlu.runtime.litert import LiteRTModel
 from tflnlu.runtime.litert_c import LiteRTCustomOpModel
 from tflnlu.tf import keras
 from tflnlu.train import run_dir
-from tflnlu.train.encode import LabelSet, encode
-from tflnlu.train.predict import evaluate, keras_predictor, score_outputs
+from tflnlu.train.predict import keras_predictor
 from tflnlu.train.run_dir import Run, load_run
 from tflnlu.train.trainer import TrainConfig, fine_tune
 
@@ -125,7 +127,7 @@ def float_tensors(model_bytes: bytes) -> list[dict]:
                 {
                     "tensor": tensor.name,
                     "why": "padding mask: 0/1 computed from the int32 ids, then QUANTIZE to int8"
-                    if "padding_mask" in tensor.name
+                    if PADDING_MASK in tensor.name
                     else "unexpected float tensor",
                 }
             )

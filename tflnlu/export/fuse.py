@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import struct
 
-import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
-from tflnlu.export.flatbuffer import pack_model
-from tflnlu.export.kernel import CUSTOM_OP_NAME
+from tflnlu.modelfile.flatbuffer import pack_model
+from tflnlu.modelfile.kernel import CUSTOM_OP_NAME
+from tflnlu.modelfile.names import CODES, EMBEDDING_LAYER, LOOKUP_CONSTANTS
+from tflnlu.modelfile.size import component_of
 
-ALIGNMENT = 64  # LITERT_HOST_MEMORY_BUFFER_ALIGNMENT
 OPTIONS_FORMAT = 1  # custom_options: little-endian int32 [format, bits, num_groups, num_codes]
 _GATHER, _ADD, _CUSTOM = (
     schema.BuiltinOperator.GATHER,
@@ -43,18 +43,20 @@ def _name(subgraph, index: int) -> str:
 
 def fuse_lookup(model_bytes: bytes, bits: int, num_groups: int, num_codes: int) -> bytes:
     """Rewrite a converted builtin-lookup model (converter tensor names intact); constants stay
-    inline, `align_constants` is applied once the file is otherwise final."""
+    inline, `tflnlu.modelfile.align.align_constants` is applied once the file is otherwise final."""
     model = schema.ModelT.InitFromPackedBuf(model_bytes, 0)
     subgraph = model.subgraphs[0]
     producer = {int(t): i for i, op in enumerate(subgraph.operators) for t in op.outputs}
-    codes = next(i for i, t in enumerate(subgraph.tensors) if t.name.decode().endswith("embedding/codes"))
+    codes = next(
+        i for i, t in enumerate(subgraph.tensors) if component_of(t.name.decode()) == LOOKUP_CONSTANTS[CODES]
+    )
     lookup = max(  # the last gather fed by an ADD: the codebook rows (an earlier one unpacks nibbles)
         i
         for i, op in enumerate(subgraph.operators)
         if _builtin(model, op) == _GATHER
         and int(op.inputs[1]) in producer
         and _builtin(model, subgraph.operators[producer[int(op.inputs[1])]]) == _ADD
-        and "/embedding/" in _name(subgraph, int(op.outputs[0]))
+        and EMBEDDING_LAYER in _name(subgraph, int(op.outputs[0])).split("/")
     )
     chain = _ancestors(subgraph, producer, lookup)
     ids = int(subgraph.inputs[0])
@@ -73,11 +75,6 @@ def fuse_lookup(model_bytes: bytes, bits: int, num_groups: int, num_codes: int) 
     )
     _drop_unused_constants(model)
     return pack_model(model)
-
-
-def align_constants(model_bytes: bytes) -> bytes:
-    """The last step of a custom-op export: constants behind the flatbuffer, 64-byte aligned."""
-    return _pack_aligned(schema.ModelT.InitFromPackedBuf(model_bytes, 0))
 
 
 def _ancestors(subgraph, producer: dict[int, int], op_index: int) -> set[int]:
@@ -109,32 +106,3 @@ def _drop_unused_constants(model) -> None:
         for index, tensor in enumerate(subgraph.tensors):
             if index not in used and tensor.buffer:
                 model.buffers[tensor.buffer].data = None
-
-
-def _pack_aligned(model) -> bytes:
-    """Pack with every tensor constant moved behind the flatbuffer, each at a 64-byte offset."""
-    constant_buffers = sorted({t.buffer for sg in model.subgraphs for t in sg.tensors if t.buffer})
-    payloads = {}
-    for index in constant_buffers:
-        buffer = model.buffers[index]
-        if buffer.data is not None and len(buffer.data):
-            payloads[index] = np.asarray(buffer.data, dtype=np.uint8).tobytes()
-            buffer.data, buffer.offset, buffer.size = None, 1, len(payloads[index])  # placeholder offset
-    head = pack_model(model)
-    position, layout = _align(len(head)), {}
-    for index, data in payloads.items():
-        layout[index] = position
-        position = _align(position + len(data))
-    for index, offset in layout.items():
-        model.buffers[index].offset = offset
-    head = pack_model(model)
-    if _align(len(head)) != min(layout.values(), default=_align(len(head))):
-        raise RuntimeError("the flatbuffer changed size while its buffer offsets were set")
-    out = bytearray(head)
-    for index, offset in layout.items():
-        out += b"\0" * (offset - len(out)) + payloads[index]
-    return bytes(out)
-
-
-def _align(n: int) -> int:
-    return -(-n // ALIGNMENT) * ALIGNMENT

@@ -17,9 +17,9 @@ from tflnlu.data.example import bio_spans
 from tflnlu.data.tokenizer import normalize, split_normalized
 from tflnlu.data.vocab import Vocabulary
 from tflnlu.io import write_text_atomic
-from tflnlu.models.decoding import viterbi_bio
+from tflnlu.nlu.decoding import viterbi_bio
+from tflnlu.nlu.encode import LabelSet
 from tflnlu.runtime.litert import LiteRTModel
-from tflnlu.train.encode import LabelSet
 
 GOLDEN_FILE = "golden.jsonl"
 GOLDEN_MIN_RECORDS = 1000  # the test split, then dev utterances until there are this many

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tflnlu.export.flatbuffer import ModelInfo
-from tflnlu.export.size import BudgetExceeded
+from tflnlu.modelfile.flatbuffer import ModelInfo
+from tflnlu.modelfile.size import BudgetExceeded
 from tflnlu.runtime.litert import LiteRTModel
 from tflnlu.runtime.tflm import PINNED_TFLM, TFLMModel, first_difference, minimum_arena
 

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 import numpy as np
 import tensorflow_model_optimization as tfmot
 
-from tflnlu.models.joint import ENCODER, INPUT_NAME, INTENT_OUTPUT, SLOTS_OUTPUT
+from tflnlu.modelfile.names import EMBEDDING_LAYER, SIGNATURE_INPUT, SIGNATURE_OUTPUTS
+from tflnlu.models.joint import ENCODER, INPUT_NAME, INTENT_OUTPUT, PADDING_MASK, SLOTS_OUTPUT
 from tflnlu.tf import keras, tf
 
 _qk = tfmot.quantization.keras
@@ -68,8 +69,8 @@ def quantize_aware_model(model: keras.Model, per_channel: bool = True) -> keras.
         scheme = _qk.default_8bit.Default8BitQuantizeScheme(disable_per_axis=not per_channel)
         quantized_encoder = _qk.quantize_apply(annotated, scheme)
     ids = keras.Input(shape=model.input.shape[1:], dtype=tf.int32, name=INPUT_NAME)
-    embedded = model.get_layer("embedding")(ids)
-    mask = model.get_layer("padding_mask")(ids)
+    embedded = model.get_layer(EMBEDDING_LAYER)(ids)
+    mask = model.get_layer(PADDING_MASK)(ids)
     return keras.Model(ids, quantized_encoder([embedded, mask]), name="joint_nlu_qat")
 
 
@@ -77,10 +78,12 @@ def _serving_function(model: keras.Model):
     """Batch 1, int32 ids in; the intent and slot logits out, named as LiteRT's signature keys."""
     max_len = int(model.input.shape[1])
 
-    @tf.function(input_signature=[tf.TensorSpec([1, max_len], tf.int32, name="ids")])
+    intent_key, slots_key = SIGNATURE_OUTPUTS
+
+    @tf.function(input_signature=[tf.TensorSpec([1, max_len], tf.int32, name=SIGNATURE_INPUT)])
     def serve(ids):
         out = model(ids, training=False)
-        return {"intent": out[INTENT_OUTPUT], "slots": out[SLOTS_OUTPUT]}
+        return {intent_key: out[INTENT_OUTPUT], slots_key: out[SLOTS_OUTPUT]}
 
     return serve.get_concrete_function()
 

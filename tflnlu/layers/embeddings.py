@@ -16,11 +16,11 @@ Both look rows up with `tf.gather`: Keras' `Embedding` lowers to ops TFLite-Micr
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from tflnlu.models.config import validate_dpq
+from tflnlu.layers.codes import CODE_BIAS, pack_codes, storage_bits, unpack_table, validate_dpq
+from tflnlu.layers.codes import dpq_storage_bytes as _dpq_storage_bytes
+from tflnlu.modelfile import names
 from tflnlu.tf import keras, tf
 
 FLOAT_BYTES = 4
@@ -32,11 +32,6 @@ def fake_quant(table, value_range: tuple[float, float] | None):
         return table
     low, high = value_range
     return tf.quantization.fake_quant_with_min_max_args(table, min=min(low, 0.0), max=max(high, 0.0))
-
-
-def code_bits(num_codes: int) -> int:
-    """Bits one code needs when stored packed: log2(K) rounded up."""
-    return max(1, math.ceil(math.log2(num_codes)))
 
 
 class FullEmbedding(keras.layers.Layer):
@@ -68,7 +63,13 @@ class FullEmbedding(keras.layers.Layer):
         return self.vocab_size * self.dim * FLOAT_BYTES
 
     def get_config(self):
-        return {**super().get_config(), "vocab_size": self.vocab_size, "dim": self.dim}
+        value_range = list(self.quantize_range) if self.quantize_range is not None else None
+        return {
+            **super().get_config(),
+            "vocab_size": self.vocab_size,
+            "dim": self.dim,
+            "quantize_range": value_range,
+        }
 
 
 class DPQEmbedding(keras.layers.Layer):
@@ -188,7 +189,7 @@ class DPQEmbedding(keras.layers.Layer):
 
     def to_lookup(self, code_storage_bits: int | None = None, **kwargs) -> CodebookLookup:
         """The export form; codes stored in the fewest of 8/4/2 bits that hold K unless given."""
-        bits = code_storage_bits or min(b for b in CODE_STORAGE_BITS if self.num_codes <= 2**b)
+        bits = code_storage_bits or storage_bits(self.num_codes)
         kwargs.setdefault("name", self.name)
         return CodebookLookup(self.export_codes(), self.export_codebook(), bits, **kwargs)
 
@@ -210,11 +211,9 @@ class DPQEmbedding(keras.layers.Layer):
         }
 
 
-def dpq_storage_bytes(
-    vocab_size: int, num_groups: int, num_codes: int, dim: int, codebook_bytes_per_value: int = FLOAT_BYTES
-) -> int:
-    codes = math.ceil(vocab_size * num_groups * code_bits(num_codes) / 8)
-    return codes + num_codes * dim * codebook_bytes_per_value
+def dpq_storage_bytes(vocab_size: int, num_groups: int, num_codes: int, dim: int) -> int:
+    """Deployed bytes of a trained DPQ table: codes as the file packs them, fp32 codebook."""
+    return _dpq_storage_bytes(vocab_size, num_groups, num_codes, dim, FLOAT_BYTES)
 
 
 def lookup_codebook(codebook, codes):
@@ -226,37 +225,6 @@ def lookup_codebook(codebook, codes):
     flat = tf.reshape(codebook, [num_groups * num_codes, -1])
     offsets = tf.range(num_groups, dtype=codes.dtype) * num_codes
     return tf.gather(flat, codes + offsets)
-
-
-CODE_STORAGE_BITS = (8, 4, 2)  # how codes may be stored in an export, one code per 8/4/2 bits
-_CODE_BIAS = 128  # codes 0..255 are stored as int8 (code - 128): TFLite-Micro gathers int8 tables only
-
-
-def pack_codes(codes: np.ndarray, bits: int) -> np.ndarray:
-    """[V, D] codes in [0, 2**bits) -> [V, ceil(D*bits/8)] int8 bytes (byte - 128).
-
-    Within a byte the first code takes the lowest bits. Padding codes are 0.
-    """
-    if bits not in CODE_STORAGE_BITS:
-        raise ValueError(f"codes are stored in {CODE_STORAGE_BITS} bits, not {bits}")
-    codes = np.asarray(codes, dtype=np.int64)
-    if codes.size and (codes.min() < 0 or codes.max() >= 2**bits):
-        raise ValueError(f"codes must be in [0, {2**bits}) to be stored in {bits} bits")
-    per_byte = 8 // bits
-    vocab, groups = codes.shape
-    padded = np.zeros((vocab, -(-groups // per_byte) * per_byte), np.int64)
-    padded[:, :groups] = codes
-    shifted = padded.reshape(vocab, -1, per_byte) << (bits * np.arange(per_byte))
-    return (shifted.sum(-1) - _CODE_BIAS).astype(np.int8)
-
-
-def unpack_table(bits: int) -> np.ndarray:
-    """[256, 8/bits] int8: the codes inside each byte value, lowest bits first (bits 4 or 2)."""
-    if bits not in (4, 2):
-        raise ValueError(f"only 4- and 2-bit codes are unpacked through a table, not {bits}-bit")
-    per_byte = 8 // bits
-    values = np.arange(256)[:, None] >> (bits * np.arange(per_byte))
-    return (values & (2**bits - 1)).astype(np.int8)
 
 
 class CodebookLookup(keras.layers.Layer):
@@ -283,6 +251,7 @@ class CodebookLookup(keras.layers.Layer):
         quantization baseline of the benchmark stores its levels as codes this way."""
         super().__init__(**kwargs)
         codes = np.asarray(codes)
+        self.codes = codes.astype(np.int32)
         self.row_scales = None if row_scales is None else np.asarray(row_scales, np.float32).reshape(-1, 1)
         self.codebook_init = np.asarray(codebook, dtype=np.float32)
         self.vocab_size, self.num_groups = codes.shape
@@ -304,11 +273,11 @@ class CodebookLookup(keras.layers.Layer):
         super().build(input_shape)
 
     def _codes(self, ids):
-        stored = tf.gather(tf.constant(self.packed, name="codes"), ids)
+        stored = tf.gather(tf.constant(self.packed, name=names.CODES), ids)
         if self.bits == 8:
-            return tf.cast(stored, tf.int32), _CODE_BIAS
-        byte = tf.cast(stored, tf.int32) + tf.constant(_CODE_BIAS, name="code_bias")
-        unpacked = tf.gather(tf.constant(unpack_table(self.bits), name="nibbles"), byte)
+            return tf.cast(stored, tf.int32), CODE_BIAS
+        byte = tf.cast(stored, tf.int32) + tf.constant(CODE_BIAS, name=names.CODE_BIAS)
+        unpacked = tf.gather(tf.constant(unpack_table(self.bits), name=names.UNPACK_TABLE), byte)
         codes = tf.reshape(unpacked, tf.concat([tf.shape(ids), [-1]], 0))
         if codes.shape[-1] != self.num_groups:
             codes = codes[..., : self.num_groups]
@@ -317,7 +286,7 @@ class CodebookLookup(keras.layers.Layer):
     def call(self, ids):
         codes, bias = self._codes(ids)
         offsets = tf.constant(
-            np.arange(self.num_groups, dtype=np.int32) * self.num_codes + bias, name="offsets"
+            np.arange(self.num_groups, dtype=np.int32) * self.num_codes + bias, name=names.GROUP_OFFSETS
         )
         codebook = self.codebook
         if self.quantize_codebook:
@@ -329,8 +298,20 @@ class CodebookLookup(keras.layers.Layer):
         chosen = tf.gather(flat, codes + offsets)
         rows = tf.reshape(chosen, tf.concat([tf.shape(ids), [self.dim]], 0))
         if self.row_scales is not None:
-            rows = rows * tf.gather(tf.constant(self.row_scales, name="row_scales"), ids)
+            rows = rows * tf.gather(tf.constant(self.row_scales, name=names.ROW_SCALES), ids)
         return rows
 
     def storage_bytes(self) -> int:
         return dpq_storage_bytes(self.vocab_size, self.num_groups, self.num_codes, self.dim)
+
+    def get_config(self):
+        """Everything needed to rebuild the layer, the codes and the initial codebook included
+        (as lists: a Keras config is JSON); the trained codebook is a weight like any other."""
+        return {
+            **super().get_config(),
+            "codes": self.codes.tolist(),
+            "codebook": self.codebook_init.tolist(),
+            "code_storage_bits": self.bits,
+            "quantize_codebook": self.quantize_codebook,
+            "row_scales": None if self.row_scales is None else self.row_scales.reshape(-1).tolist(),
+        }

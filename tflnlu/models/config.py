@@ -5,19 +5,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from tflnlu.layers.codes import DPQ_VARIANTS, validate_dpq
+
 EMBEDDINGS = ("full", "dpq")
-DPQ_VARIANTS = ("sx", "vq")
 POOLINGS = ("max", "max_mean")
-MAX_CODES = 256  # codes are stored in at most 8 bits
-
-
-def validate_dpq(dim: int, num_codes: int, num_groups: int, variant: str) -> None:
-    if variant not in DPQ_VARIANTS:
-        raise ValueError(f"DPQ variant must be one of {DPQ_VARIANTS}, got {variant!r}")
-    if num_groups < 1 or dim % num_groups:
-        raise ValueError(f"embedding dim {dim} must be divisible by the number of groups {num_groups}")
-    if not 2 <= num_codes <= MAX_CODES:
-        raise ValueError(f"num_codes (K) must be in [2, {MAX_CODES}], got {num_codes}")
+__all__ = ["DPQ_VARIANTS", "EMBEDDINGS", "POOLINGS", "ModelConfig"]
 
 
 @dataclass(frozen=True)

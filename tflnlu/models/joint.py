@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from tflnlu.data.vocab import PAD_ID
 from tflnlu.layers.embeddings import DPQEmbedding, FullEmbedding
+from tflnlu.modelfile.names import EMBEDDING_LAYER
 from tflnlu.models.config import ModelConfig
 from tflnlu.tf import keras, tf
 
@@ -19,8 +20,8 @@ INPUT_NAME = "token_ids"
 INTENT_OUTPUT = "intent"
 SLOTS_OUTPUT = "slots"
 DOMAIN_OUTPUT = "domain"
-EMBEDDING_LAYER = "embedding"
 ENCODER = "encoder"
+PADDING_MASK = "padding_mask"
 
 
 class PaddingMask(keras.layers.Layer):
@@ -54,7 +55,7 @@ def build_model(config: ModelConfig, embedding: keras.layers.Layer | None = None
     """
     ids = keras.Input(shape=(config.max_len,), dtype=tf.int32, name=INPUT_NAME)
     embedded = (embedding or make_embedding(config))(ids)
-    mask = PaddingMask(name="padding_mask")(ids)
+    mask = PaddingMask(name=PADDING_MASK)(ids)
     outputs = build_encoder(config)([embedded, mask])
     return keras.Model(ids, outputs, name="joint_nlu")
 

@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-from tflnlu.export.flatbuffer import read_model
+from tflnlu.modelfile.flatbuffer import read_model
+from tflnlu.modelfile.names import SIGNATURE_INPUT, SIGNATURE_OUTPUTS
 
-INPUT_KEY = "ids"
-OUTPUT_KEYS = ("intent", "slots")
+INPUT_KEY = SIGNATURE_INPUT
+OUTPUT_KEYS = SIGNATURE_OUTPUTS
 
 
 def dequantize(values: np.ndarray, scale: float, zero_point: int) -> np.ndarray:

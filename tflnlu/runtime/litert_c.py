@@ -3,7 +3,7 @@
 The Python LiteRT packages cannot register a custom kernel; the C API's CompiledModel can
 (`LiteRtAddCustomOpKernelOption`). No LiteRT headers ship anywhere, so the few functions
 and structs used here are declared from `docs/litert_c_api_facts.md` (LiteRT 2.3.0), with
-size checks. The kernel is C (`tflnlu/export/kernel/litert_kernel.c`, around the C99 compute
+size checks. The kernel is C (`tflnlu/modelfile/kernel/litert_kernel.c`, around the C99 compute
 core). The runtime ignores callback statuses, so the kernel counts its errors (bad options
 or shapes, out-of-range ids or codes) in its own state, read and raised after each run.
 """
@@ -19,8 +19,8 @@ import ai_edge_litert
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
-from tflnlu.export.fuse import ALIGNMENT
-from tflnlu.export.kernel import CUSTOM_OP_NAME, KERNEL_DIR
+from tflnlu.modelfile.align import ALIGNMENT
+from tflnlu.modelfile.kernel import CUSTOM_OP_NAME, KERNEL_DIR
 from tflnlu.runtime.litert import UtteranceRunner, checked_model_bytes, dequantize
 
 PINNED_LITERT = "2.3.0"

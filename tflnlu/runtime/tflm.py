@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tflnlu.export.flatbuffer import execution_order
+from tflnlu.modelfile.flatbuffer import execution_order
 from tflnlu.runtime.litert import LiteRTModel, UtteranceRunner, checked_model_bytes, dequantize
 
 PINNED_TFLM = "0.dev20261023182759"

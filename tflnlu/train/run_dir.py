@@ -21,9 +21,9 @@ from tflnlu.data.vocab import Vocabulary
 from tflnlu.io import file_mode
 from tflnlu.models.config import ModelConfig
 from tflnlu.models.joint import build_model
+from tflnlu.nlu.encode import LabelSet
 from tflnlu.outputs import OutputKind, remove_owned
 from tflnlu.tf import keras
-from tflnlu.train.encode import LabelSet
 
 CONFIG = "config.json"
 VOCAB = "vocab.txt"

@@ -33,12 +33,13 @@ from tflnlu.models.joint import (
     component_sizes,
     dropout_generators,
 )
+from tflnlu.nlu.encode import EncodedSplit, LabelSet, encode, unknown_intents
+from tflnlu.nlu.metrics import dev_score, format_slot_f1
+from tflnlu.nlu.scoring import evaluate
 from tflnlu.outputs import prepare_output
 from tflnlu.tf import keras, tf
 from tflnlu.train import run_dir
-from tflnlu.train.encode import EncodedSplit, LabelSet, encode, unknown_intents
-from tflnlu.train.metrics import dev_score, format_slot_f1
-from tflnlu.train.predict import evaluate, keras_predictor
+from tflnlu.train.predict import keras_predictor
 from tflnlu.train.run_dir import RunDirectoryError
 
 Log = Callable[[str], None]

@@ -6,7 +6,7 @@ import java.util.Arrays;
 import org.junit.Test;
 
 public class ModelMetadataTest {
-  // Written by tflnlu.export.metadata.front_code (tests/export/test_metadata.py checks the same string).
+  // Written by tflnlu.modelfile.metadata.front_code (tests/export/test_metadata.py checks the same string).
   static final String FRONT_CODED =
       "0<pad>\n1unk>\n0a\n1b\n2c\n3defghijklmnop\n9jklmnopq\n0b\n0été\n3s\n0\uD83D\uDE00x\n1y\n02pm\n03";
 

@@ -16,8 +16,14 @@ import zlib
 
 from ai_edge_litert import schema_py_generated as schema
 
-from tflnlu.export.flatbuffer import CHECKSUM_METADATA, ModelFileError, pack_model, payload_digest, read_model
-from tflnlu.export.size import component_of
+from tflnlu.modelfile.flatbuffer import (
+    CHECKSUM_METADATA,
+    ModelFileError,
+    pack_model,
+    payload_digest,
+    read_model,
+)
+from tflnlu.modelfile.size import component_of
 
 METADATA_NAME = "tflnlu"
 FRONT_CODED_VOCAB = "vocab_front_coded"

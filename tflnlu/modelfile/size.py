@@ -1,23 +1,16 @@
 """Size report and budget check of an exported .tflite, from the flatbuffer itself.
 
 Constant tensors are grouped into components by the Keras layer that made them (the
-converter keeps layer names in tensor names): embedding codes, codebook (or the whole
-table), encoder, heads; `overhead` is everything else in the file (graph, metadata, padding).
+converter keeps layer names in tensor names; `names.LOOKUP_CONSTANTS` is the embedding's
+declared layout): embedding codes, codebook (or the whole table), encoder, heads;
+`overhead` is everything else in the file (graph, metadata, padding).
 """
 
 from __future__ import annotations
 
-from tflnlu.export.flatbuffer import ModelInfo
+from tflnlu.modelfile.flatbuffer import ModelInfo
+from tflnlu.modelfile.names import EMBEDDING_LAYER, HEAD_LAYERS, LOOKUP_CONSTANTS
 
-HEAD_LAYERS = ("intent", "domain", "slot_logits", "slot_context")
-# Tensor-name fragments inside the embedding layer -> component (first match wins).
-EMBEDDING_PARTS = (
-    ("codes", "embedding codes"),
-    ("nibbles", "embedding unpack table"),
-    ("offsets", "embedding lookup constants"),
-    ("code_bias", "embedding lookup constants"),
-    ("row_scales", "embedding row scales"),
-)
 EMBEDDING_VALUES = "embedding values"  # the codebook when there are codes, else the whole table
 TFMOT_PREFIX = "quant_"  # tfmot renames a wrapped layer `quant_<name>`
 
@@ -28,10 +21,7 @@ class BudgetExceeded(RuntimeError):
 
 COMPONENTS = (
     EMBEDDING_VALUES,
-    "embedding codes",
-    "embedding unpack table",
-    "embedding lookup constants",
-    "embedding row scales",
+    *dict.fromkeys(LOOKUP_CONSTANTS.values()),
     "embedding codebook",
     "embedding table",
     "heads",
@@ -46,11 +36,9 @@ def component_of(tensor_name: str) -> str:
     if short in COMPONENTS:
         return short
     parts = [p.removeprefix(TFMOT_PREFIX) for p in tensor_name.split(";")[0].split("/")]
-    if "embedding" in parts:
-        for key, component in EMBEDDING_PARTS:
-            if key in parts:
-                return component
-        return EMBEDDING_VALUES
+    if EMBEDDING_LAYER in parts:
+        inside = parts[parts.index(EMBEDDING_LAYER) + 1 :]
+        return next((LOOKUP_CONSTANTS[p] for p in inside if p in LOOKUP_CONSTANTS), EMBEDDING_VALUES)
     if any(part in HEAD_LAYERS for part in parts):
         return "heads"
     if len(parts) > 1:

@@ -1,0 +1,51 @@
+"""Model outputs -> intents and BIO tags -> metrics: the decoding every runner of a model shares
+(Keras, LiteRT, TFLite-Micro), so their numbers differ only where their outputs do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from tflnlu.data.example import Example
+from tflnlu.data.vocab import OUTSIDE_TAG
+from tflnlu.nlu.decoding import log_softmax, viterbi_bio
+from tflnlu.nlu.encode import LabelSet, unknown_intents
+from tflnlu.nlu.metrics import nlu_metrics
+
+# ids [N, T] int32 -> (intent logits [N, I], slot logits [N, T, S])
+Predictor = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def decode(
+    intent_logits: np.ndarray, slot_logits: np.ndarray, lengths: Sequence[int], labels: LabelSet
+) -> tuple[list[str], list[list[str]]]:
+    """Intent by argmax; tags by constrained BIO Viterbi over the real tokens.
+
+    Tokens cut off by max_len are tagged 'O'.
+    """
+    intents = [labels.intents[i] for i in intent_logits.argmax(-1)]
+    max_len = slot_logits.shape[1]
+    log_probs = log_softmax(slot_logits.astype(np.float64))
+    tags = [
+        [labels.tags[t] for t in viterbi_bio(log_probs[row, : min(n, max_len)], labels.tags)]
+        + [OUTSIDE_TAG] * max(0, n - max_len)
+        for row, n in enumerate(lengths)
+    ]
+    return intents, tags
+
+
+def evaluate(predict: Predictor, ids: np.ndarray, examples: Sequence[Example], labels: LabelSet) -> dict:
+    return score_outputs(*predict(ids), examples, labels)
+
+
+def score_outputs(
+    intent_logits: np.ndarray, slot_logits: np.ndarray, examples: Sequence[Example], labels: LabelSet
+) -> dict:
+    """Metrics of outputs already computed (so they can serve other comparisons too)."""
+    intents, tags = decode(intent_logits, slot_logits, [len(e.tokens) for e in examples], labels)
+    metrics = nlu_metrics([e.intent for e in examples], intents, [e.tags for e in examples], tags)
+    # Utterances the model cannot get right (an intent it was never trained on) are counted
+    # wrong in the accuracy and reported here, so a low number can be read for what it is.
+    metrics["unknown_intent_examples"] = sum(unknown_intents(examples, labels).values())
+    return metrics

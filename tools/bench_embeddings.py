@@ -21,7 +21,8 @@ from absl import app, flags
 
 from tflnlu.data.readers import read_splits
 from tflnlu.io import write_json_atomic
-from tflnlu.train.trainer import TrainConfig, train
+from tflnlu.train.config import TrainConfig
+from tflnlu.train.trainer import train
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("data", "../shared/data/hwu64", "MASSIVE-format data directory.")

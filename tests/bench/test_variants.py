@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from tflnlu.bench import variants
-from tflnlu.train.trainer import TrainConfig
+from tflnlu.train.config import TrainConfig
 
 
 def test_a_run_overrides_training_fields_and_shares_the_encoder(monkeypatch, tmp_path):

@@ -6,7 +6,7 @@ import pytest
 
 from tflnlu.bench import variants
 from tflnlu.cli import bench
-from tflnlu.train.trainer import TrainConfig
+from tflnlu.train.config import TrainConfig
 
 SUBSET = [
     "full_fp32",

@@ -240,7 +240,7 @@ CASES: list[Case] = [
         eval_cli,
         lambda w, t: [f"--model={w['export']}", f"--data={w['data']}"],
         2,
-        r"export is a directory: --model takes the \.tflite file",
+        r"export is a directory: give the \.tflite file",
     ),
     (
         "eval-model-missing",
@@ -577,16 +577,17 @@ def test_an_internal_error_is_one_line_too(capsys):
 
 
 def test_every_console_script_is_a_command():
-    """pyproject's scripts point at `entry_point`s built from a Command (one fault handler)."""
+    """pyproject's scripts all go through the launcher, each to a Command of its own name."""
+    import importlib
     import tomllib
 
-    scripts = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]["scripts"]
-    import importlib
+    from tflnlu.cli import launch
 
+    scripts = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]["scripts"]
+    assert sorted(scripts) == sorted(f"tflnlu-{name}" for name in launch.COMMANDS)
     for name, target in scripts.items():
-        module_name, _, attribute = target.partition(":")
-        module = importlib.import_module(module_name)
-        assert attribute == "entry_point" and module.COMMAND.name == name
+        assert target == f"tflnlu.cli.launch:{name.removeprefix('tflnlu-')}"
+        assert importlib.import_module(f"tflnlu.cli.{name.removeprefix('tflnlu-')}").COMMAND.name == name
 
 
 def test_export_records_its_data(world):

@@ -13,7 +13,8 @@ from tflnlu.modelfile.flatbuffer import ModelFileError, read_model, read_model_f
 from tflnlu.modelfile.metadata import read_metadata
 from tflnlu.modelfile.size import BudgetExceeded, check_budget, component_of
 from tflnlu.runtime.litert import LiteRTModel
-from tflnlu.train.trainer import TrainConfig, train
+from tflnlu.train.config import TrainConfig
+from tflnlu.train.trainer import train
 
 SMALL = {"embed_dim": 16, "dpq_d": 4, "dpq_k": 16, "width": 8, "max_len": 12}
 
@@ -125,8 +126,35 @@ def test_golden_file_covers_the_test_split_and_edge_cases(exported):
     assert empty["tokens"] == [] and empty["ids"] == [0] * 12 and empty["slots"] == []
     long = next(r for r in records if r["text"].startswith("wake wake"))
     assert len(long["tokens"]) == 40 and len(long["ids"]) == 12
-    for record in records:
-        assert len(record["slots_raw"]) == 12 and all(isinstance(v, int) for v in record["intent_raw"])
+    assert empty["intent"] is None and "intent_raw" not in empty  # no tokens: the model is not run
+    with_raw = [r for r in records if "intent_raw" in r]
+    assert len(with_raw) >= len(EDGE_CASES) - 4  # every edge case with tokens, and every 10th record
+    for record in with_raw:
+        assert len(record["slots_raw"]) == min(len(record["tokens"]), 12)  # real tokens' rows only
+        assert all(isinstance(v, int) for v in record["intent_raw"])
+
+
+def test_the_parser_on_the_custom_op_file_reproduces_the_golden_file(exported, tmp_path):
+    """The golden file is written through the Parser on the builtin file; the custom-op file
+    (another lowering, another runtime: the LiteRT C API) must give every record exactly."""
+    from tflnlu.runtime import Parser
+
+    root, splits, _ = exported
+    export_run(
+        root / "run",
+        tmp_path / "custom",
+        splits,
+        ExportOptions(qat_epochs=1, lookup="custom"),
+        log=lambda _: None,
+    )
+    parser = Parser(tmp_path / "custom" / "model.tflite")
+    for line in (root / "out" / "golden.jsonl").read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        parse = parser.parse(record["text"])
+        assert parse.intent == record["intent"] and list(parse.tags) == record["tags"], record["text"]
+        spans = [{"type": s.type, "start": s.start, "end": s.end, "text": s.text} for s in parse.slots]
+        assert spans == record["spans"]
+        assert all(record["text"][s["start"] : s["end"]] == s["text"] for s in spans)
 
 
 def test_golden_texts_top_up_with_dev_to_the_minimum():

@@ -8,12 +8,13 @@ from collections import Counter
 import pytest
 
 from tflnlu.data.readers import read_splits
-from tflnlu.export import mcu
+from tflnlu.export import mcu, options
 from tflnlu.export.export import ExportOptions, export_run
 from tflnlu.modelfile.flatbuffer import ModelInfo, read_model_file
 from tflnlu.modelfile.size import BudgetExceeded
 from tflnlu.runtime.tflm import ARENA_ALIGNMENT, arena_works
-from tflnlu.train.trainer import TrainConfig, train
+from tflnlu.train.config import TrainConfig
+from tflnlu.train.trainer import train
 
 SMALL = {"embed_dim": 16, "dpq_d": 4, "dpq_k": 16, "width": 8, "max_len": 12}
 QUIET = {"log": lambda _: None}
@@ -67,7 +68,7 @@ def mcu_minimum_arena(works):
 
 def test_resolver_registers_every_operator_once(mcu_export):
     root, _, result = mcu_export
-    source = (root / "out" / mcu.RESOLVER_FILE).read_text()
+    source = (root / "out" / options.RESOLVER_FILE).read_text()
     calls = re.findall(r"resolver\.(Add\w+)\(\)", source)
     assert sorted(calls) == sorted(mcu.TFLM_RESOLVER_METHODS[op] for op in result["mcu"]["operators"])
     assert f"MicroMutableOpResolver<{len(calls)}>" in source

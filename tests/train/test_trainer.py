@@ -8,7 +8,9 @@ import pytest
 from tflnlu.data.readers import read_splits
 from tflnlu.outputs import OutputPathError
 from tflnlu.train import run_dir
-from tflnlu.train.trainer import RunDirectoryError, TrainConfig, train
+from tflnlu.train.config import TrainConfig
+from tflnlu.train.run_dir import RunDirectoryError
+from tflnlu.train.trainer import train
 
 SMALL_MODEL = {"embed_dim": 16, "dpq_d": 4, "dpq_k": 4, "width": 8, "max_len": 12}
 

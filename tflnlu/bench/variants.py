@@ -28,8 +28,9 @@ from tflnlu.nlu.encode import encode
 from tflnlu.nlu.scoring import evaluate
 from tflnlu.runtime.litert import LiteRTModel
 from tflnlu.tf import keras
+from tflnlu.train.config import TrainConfig
 from tflnlu.train.run_dir import Run, load_run
-from tflnlu.train.trainer import TrainConfig, train
+from tflnlu.train.trainer import train
 
 REFERENCE = "full_fp32"
 PROJECTION = "project"  # the encoder's first layer: a 1x1 conv from the embedding width

@@ -20,12 +20,11 @@ from pathlib import Path
 from tflnlu.bench import report
 from tflnlu.bench.variants import REFERENCE, RUNS, VARIANTS, Context, run_variant
 from tflnlu.cli.common import Command, FlagDefiner, UsageError
-from tflnlu.cli.common import entry_point as cli_entry_point
 from tflnlu.data.load import load_data
 from tflnlu.data.readers import FORMATS
 from tflnlu.io import write_json_atomic, write_text_atomic
 from tflnlu.outputs import OutputKind, prepare_output, remove_owned
-from tflnlu.train.trainer import TrainConfig
+from tflnlu.train.config import TrainConfig
 
 
 def define_flags(define: FlagDefiner) -> None:
@@ -232,8 +231,9 @@ COMMAND = Command(
         f"finished variants are in {values.out}/{RESULTS}; run the same command with --resume to go on"
     ),
 )
-entry_point = cli_entry_point(COMMAND)
 
 
-if __name__ == "__main__":
-    entry_point()
+if __name__ == "__main__":  # python -m tflnlu.cli.bench
+    from tflnlu.cli.launch import bench
+
+    bench()

@@ -16,12 +16,14 @@ parses the flags and runs it; whatever goes wrong reaches the user as one line o
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from absl import flags, logging
 
+from tflnlu.extras import missing_extra
 from tflnlu.modelfile.size import BudgetExceeded
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_BUDGET, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -54,6 +56,7 @@ class Command:
 
 def _define_common(define: FlagDefiner) -> None:
     define.bool("debug", False, "Show the full traceback of an error instead of one line.")
+    define.bool("verbose", False, "Show the native libraries' start-up messages (TensorFlow, LiteRT).")
     define.bool("help", False, "Show this help.", short_name="?")
     define.bool("helpfull", False, "Show this help (all flags).")
 
@@ -67,6 +70,8 @@ def error_line(error: BaseException) -> str:
 
 
 def _exit_code(error: BaseException) -> int:
+    if missing_extra(error):
+        return EXIT_INPUT
     if isinstance(error, BudgetExceeded):
         return EXIT_BUDGET
     if isinstance(error, ValueError | OSError):  # DataError, OutputPathError, ModelFileError, ...
@@ -93,6 +98,9 @@ def execute(command: Command, argv: list[str]) -> int:
         return command.main(values, positional) or EXIT_OK
     except KeyboardInterrupt:
         return _fail(command, f"interrupted: {command.on_interrupt(values)}", EXIT_INTERRUPTED)
+    except BrokenPipeError:  # `tflnlu-size m.tflite | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as e:
         if values.debug:
             raise
@@ -107,7 +115,7 @@ def execute(command: Command, argv: list[str]) -> int:
                 code,
             )
         prefix = "size budget exceeded: " if code == EXIT_BUDGET else ""
-        return _fail(command, prefix + error_line(e), code)
+        return _fail(command, prefix + (missing_extra(e) or error_line(e)), code)
 
 
 def help_text(command: Command, values: flags.FlagValues) -> str:
@@ -126,8 +134,3 @@ def help_text(command: Command, values: flags.FlagValues) -> str:
 def _fail(command: Command, message: str, code: int) -> int:
     print(f"{command.name}: error: {message}", file=sys.stderr)
     return code
-
-
-def entry_point(command: Command) -> Callable[[], None]:
-    """The console-script function of `command` (pyproject.toml [project.scripts])."""
-    return lambda: sys.exit(execute(command, sys.argv))

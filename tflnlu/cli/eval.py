@@ -18,21 +18,18 @@ import json
 from pathlib import Path
 
 from tflnlu.cli.common import Command, FlagDefiner, UsageError
-from tflnlu.cli.common import entry_point as cli_entry_point
 from tflnlu.data.builtin import BUILTIN_NAME
 from tflnlu.data.example import DataError, fingerprint
 from tflnlu.data.readers import FORMATS, SPLITS, read_split
 from tflnlu.data.vocab import Vocabulary
-from tflnlu.modelfile.flatbuffer import ModelFileError, read_model
-from tflnlu.modelfile.kernel import CUSTOM_OP_NAME
+from tflnlu.export.options import EXPORT_JSON
 from tflnlu.modelfile.metadata import read_metadata
 from tflnlu.nlu.encode import LabelSet, encode, unknown_intents, unknown_slot_types
 from tflnlu.nlu.metrics import summary
 from tflnlu.nlu.scoring import evaluate
-from tflnlu.runtime.litert import LiteRTModel
 from tflnlu.runtime.litert_c import LiteRTCustomOpModel
+from tflnlu.runtime.parser import open_runner, read_model_bytes
 
-EXPORT_JSON = "export.json"  # tflnlu.export.export.EXPORT_JSON (not imported: it needs TensorFlow)
 UNKNOWN_LABEL_POLICIES = ("refuse", "report")
 
 
@@ -48,20 +45,6 @@ def define_flags(define: FlagDefiner) -> None:
         list(UNKNOWN_LABEL_POLICIES),
         "Labels the model does not know: refuse the data, or report: score them (counted wrong) and count them.",
     )
-
-
-def read_model_bytes(path: str) -> bytes:
-    """The file's bytes; ModelFileError (one line, the path and why) for a directory, a
-    missing file or an unreadable one."""
-    file = Path(path)
-    if file.is_dir():
-        raise ModelFileError(
-            f"{path} is a directory: --model takes the .tflite file (e.g. {file / 'model.tflite'})"
-        )
-    try:
-        return file.read_bytes()
-    except OSError as e:
-        raise ModelFileError(f"{path}: cannot read ({e.strerror})") from None
 
 
 def export_record(model_path: str, log=print) -> dict | None:
@@ -132,8 +115,8 @@ def run(
     examples, source = load_split(data, fmt, split, clinc_oos, record, log)
     unknown = check_labels(examples, labels, unknown_labels, source)
     ids = encode(examples, vocab, labels, metadata["tokenizer"]["max_len"]).ids
-    custom = CUSTOM_OP_NAME in read_model(model_bytes, model_path).operators
-    model = LiteRTCustomOpModel(model_bytes) if custom else LiteRTModel(model_bytes)
+    model = open_runner(model_bytes, model_path)
+    custom = isinstance(model, LiteRTCustomOpModel)
     log(
         f"running {'the fused custom op through the LiteRT C API' if custom else 'LiteRT Interpreter (builtin ops)'}"
     )
@@ -188,4 +171,3 @@ COMMAND = Command(
     define_flags,
     main,
 )
-entry_point = cli_entry_point(COMMAND)

@@ -12,11 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from tflnlu.cli.common import Command, FlagDefiner, UsageError
-from tflnlu.cli.common import entry_point as cli_entry_point
 from tflnlu.data.builtin import BUILTIN_NAME
 from tflnlu.data.load import load_data
 from tflnlu.data.readers import FORMATS
-from tflnlu.export.export import LOOKUPS, TARGETS, ExportOptions, check_export_output, export_run
+from tflnlu.export.options import GOLDEN_CHOICES, LOOKUPS, TARGETS, ExportOptions, check_export_output
 from tflnlu.layers.codes import CODE_STORAGE_BITS
 from tflnlu.modelfile.size import format_report
 from tflnlu.nlu.metrics import summary
@@ -50,6 +49,9 @@ def define_flags(define: FlagDefiner) -> None:
     define.string("data", None, "Data for QAT and evaluation (default: the run's own).")
     define.enum("format", None, FORMATS, "Format of --data (default: the run's).")
     define.bool("overwrite", False, "Replace an earlier export in --out (only its own files).")
+    define.enum(
+        "golden", "sample", list(GOLDEN_CHOICES), "Write golden.jsonl for the Java core's tests, or not."
+    )
 
 
 def run(
@@ -77,6 +79,8 @@ def run(
     splits, _ = load_data(
         data, data_info["format"], data_info["languages"], data_info["clinc_oos"], False, log
     )
+    from tflnlu.export.export import export_run  # TensorFlow: imported once the checks passed
+
     result = export_run(
         Path(run_dir), Path(out), splits, options, log, overwrite=overwrite, data_info=data_info
     )
@@ -128,6 +132,7 @@ def main(values, positional: list[str]) -> int:
         target=values.target,
         max_flash_bytes=values.max_flash_bytes,
         max_arena_bytes=values.max_arena_bytes,
+        golden=values.golden,
     )
     run(values.run, values.out, options, values.data, values.format, overwrite=values.overwrite)
     return 0
@@ -140,4 +145,3 @@ COMMAND = Command(
     main,
     lambda values: f"nothing was written to {values.out} (an earlier export there is unchanged)",
 )
-entry_point = cli_entry_point(COMMAND)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from tflnlu.cli.common import Command, FlagDefiner, UsageError
-from tflnlu.cli.common import entry_point as cli_entry_point
 from tflnlu.modelfile.flatbuffer import CHECKSUM_METADATA, read_model_file
 from tflnlu.modelfile.metadata import METADATA_NAME, read_metadata
 from tflnlu.modelfile.size import check_budget, format_report, size_report
@@ -38,4 +37,3 @@ def main(values, positional: list[str]) -> int:
 
 
 COMMAND = Command("tflnlu-size", "tflnlu-size MODEL.tflite [--max_bytes=N]", define_flags, main)
-entry_point = cli_entry_point(COMMAND)

@@ -13,14 +13,13 @@ import json
 from pathlib import Path
 
 from tflnlu.cli.common import Command, FlagDefiner, UsageError
-from tflnlu.cli.common import entry_point as cli_entry_point
 from tflnlu.data.load import load_data
 from tflnlu.data.readers import FORMATS
 from tflnlu.models.config import DPQ_VARIANTS, EMBEDDINGS, POOLINGS, ModelConfig
 from tflnlu.nlu.metrics import format_slot_f1
 from tflnlu.outputs import prepare_output
+from tflnlu.train.config import TrainConfig
 from tflnlu.train.run_dir import CHECKPOINT_DIR, CHECKPOINT_STATE, RUN
-from tflnlu.train.trainer import TrainConfig, train
 
 DEFAULT_OUT = "runs/default"
 
@@ -117,6 +116,8 @@ def run(
     train_config = TrainConfig(**(train_options or {}))
     ModelConfig(vocab_size=1, num_intents=1, num_tags=1, **(model_options or {}))  # fail fast on bad options
     prepare_output(Path(out), RUN, overwrite=overwrite, keep=resume)  # before reading data; removes nothing
+    from tflnlu.train.trainer import train  # TensorFlow: imported once the checks passed
+
     splits, info = load_data(data, fmt, list(languages), clinc_oos, skip_bad_rows, log)
     log(", ".join(f"{name} {len(examples)}" for name, examples in splits.items()) + " examples")
     result = train(splits, Path(out), model_options, train_config, info, resume, overwrite, log)
@@ -187,4 +188,3 @@ COMMAND = Command(
     main,
     interrupted,
 )
-entry_point = cli_entry_point(COMMAND)

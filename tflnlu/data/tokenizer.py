@@ -7,6 +7,7 @@ string, which is how readers map slot annotations onto tokens.
 
 from __future__ import annotations
 
+import bisect
 import unicodedata
 from dataclasses import dataclass
 
@@ -89,3 +90,34 @@ def split_normalized(text: str) -> list[Token]:
 def tokenize(text: str) -> list[str]:
     """The token strings of raw user text."""
     return [t.text for t in split_normalized(normalize(text))]
+
+
+_CHUNK_BREAKS = " \t\n\r"
+
+
+def normalized_prefix_lengths(text: str) -> list[int]:
+    """L[i] = len(normalize(text[:i])) for i = 0..len(text): how far into the normalized string
+    each position of the original reaches (NFKC and lower() may grow or shrink a character).
+
+    Computed per chunk starting at an ASCII whitespace: such a character never composes with
+    its neighbours under NFKC, and it stops lower()'s only context rule (Final_Sigma), so the
+    chunks normalize independently (checked; the whole-text fallback is quadratic but exact).
+    """
+    starts = [0] + [i for i, ch in enumerate(text) if ch in _CHUNK_BREAKS and i > 0]
+    lengths, offset = [0], 0
+    for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
+        chunk = text[start:end]
+        lengths += [offset + len(normalize(chunk[:k])) for k in range(1, len(chunk) + 1)]
+        offset = lengths[-1]
+    if offset != len(normalize(text)):  # not expected; exact regardless
+        lengths = [len(normalize(text[:i])) for i in range(len(text) + 1)]
+    return lengths
+
+
+def original_span(lengths: list[int], start: int, end: int) -> tuple[int, int]:
+    """The shortest slice of the original text whose normalization covers the normalized
+    characters [start, end): from the last position reaching at most `start` to the first
+    reaching at least `end` (`lengths` from normalized_prefix_lengths)."""
+    first = bisect.bisect_right(lengths, start) - 1
+    last = bisect.bisect_left(lengths, end)
+    return first, min(last, len(lengths) - 1)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tflnlu.io import write_text_atomic
 
+VOCAB_FILE = "vocab.txt"  # the vocabulary beside a run or an export: token of id i on line i
 PAD_TOKEN = "<pad>"
 UNK_TOKEN = "<unk>"
 PAD_ID = 0

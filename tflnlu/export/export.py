@@ -18,16 +18,24 @@ import tflnlu
 from tflnlu.data.example import fingerprint
 from tflnlu.data.tokenizer import TOKENIZER_VERSION
 from tflnlu.export.fuse import fuse_lookup
-from tflnlu.export.golden import GOLDEN_FILE, golden_texts, write_golden
+from tflnlu.export.golden import golden_texts, write_golden
 from tflnlu.export.mcu import (
-    HEADER_FILE,
-    RESOLVER_FILE,
-    SOURCE_FILE,
     c_array_sources,
     check_mcu_budgets,
     check_operators,
     op_resolver_source,
     verify_on_tflm,
+)
+from tflnlu.export.options import (
+    EXPORT_JSON,
+    GOLDEN_FILE,
+    HEADER_FILE,
+    MODEL_FILE,
+    RESOLVER_FILE,
+    SOURCE_FILE,
+    TOKENIZER_JSON,
+    ExportOptions,
+    check_export_output,
 )
 from tflnlu.export.quantize import convert_int8, quantize_aware_model
 from tflnlu.io import atomic_directory, write_bytes_atomic, write_json_atomic
@@ -37,69 +45,17 @@ from tflnlu.modelfile.flatbuffer import ModelInfo, read_model
 from tflnlu.modelfile.metadata import finish_model
 from tflnlu.modelfile.size import check_budget, size_report
 from tflnlu.models.joint import EMBEDDING_LAYER, ENCODER, PADDING_MASK, build_model
-from tflnlu.nlu.encode import LabelSet, encode
+from tflnlu.nlu.encode import encode, intent_domains
 from tflnlu.nlu.scoring import evaluate, score_outputs
-from tflnlu.outputs import OutputKind, prepare_output
 from tflnlu.runtime.litert import LiteRTModel
 from tflnlu.runtime.litert_c import LiteRTCustomOpModel
+from tflnlu.runtime.parser import Parser
 from tflnlu.tf import keras
 from tflnlu.train import run_dir
+from tflnlu.train.config import TrainConfig
 from tflnlu.train.predict import keras_predictor
 from tflnlu.train.run_dir import Run, load_run
-from tflnlu.train.trainer import TrainConfig, fine_tune
-
-MODEL_FILE = "model.tflite"
-EXPORT_JSON = "export.json"
-TOKENIZER_JSON = "tokenizer.json"
-LOOKUPS = ("builtin", "custom")
-TARGETS = ("desktop", "mcu")  # mcu: also verified in TFLite-Micro, with C sources and budgets
-
-# What an export directory may hold; export.json, written with the rest in one atomic
-# directory swap, marks a directory as an export.
-EXPORT = OutputKind(
-    "export",
-    marker=EXPORT_JSON,
-    entries=frozenset(
-        {
-            MODEL_FILE,
-            EXPORT_JSON,
-            TOKENIZER_JSON,
-            GOLDEN_FILE,
-            HEADER_FILE,
-            SOURCE_FILE,
-            RESOLVER_FILE,
-            run_dir.VOCAB,
-            *LabelSet.FILES.values(),
-        }
-    ),
-)
-
-
-@dataclass(frozen=True)
-class ExportOptions:
-    lookup: str = "builtin"
-    code_bits: int | None = None  # 8, 4 or 2; default: the fewest that hold K
-    qat_epochs: int = 3  # 0: post-training quantization only
-    qat_learning_rate: float = 2e-4
-    representative_examples: int = 300
-    max_bytes: int | None = None
-    per_channel: bool = True  # per-channel weight scales in convolutions
-    seed: int = 0  # QAT fine-tuning and calibration sample
-    target: str = "desktop"
-    max_flash_bytes: int | None = None  # mcu: the whole flatbuffer
-    max_arena_bytes: int | None = None  # mcu: the TFLM tensor arena
-
-    def __post_init__(self):
-        if self.lookup not in LOOKUPS:
-            raise ValueError(f"lookup must be one of {LOOKUPS}, got {self.lookup!r}")
-        if self.target not in TARGETS:
-            raise ValueError(f"target must be one of {TARGETS}, got {self.target!r}")
-        if self.target == "mcu" and self.lookup != "builtin":
-            raise ValueError(
-                "--target=mcu needs --lookup=builtin: the pip TFLite-Micro runtime cannot register a custom op"
-            )
-        if self.target != "mcu" and (self.max_flash_bytes or self.max_arena_bytes):
-            raise ValueError("--max_flash_bytes and --max_arena_bytes apply to --target=mcu only")
+from tflnlu.train.trainer import fine_tune
 
 
 def export_embedding(run: Run, options: ExportOptions):
@@ -146,11 +102,27 @@ def check_data_matches_run(splits: dict, run: Run) -> None:
         )
 
 
-def check_export_output(out: Path, run_directory: Path, overwrite: bool, data: str | None = None) -> None:
-    """Before any work: `out` is new, empty or an earlier export (replaced only with
-    `overwrite`), and neither the run nor the data lies inside it."""
-    protected = [(Path(run_directory), "the run"), *([(Path(data), "the data")] if data else [])]
-    prepare_output(Path(out), EXPORT, overwrite=overwrite, protected=protected)
+@dataclass
+class Prepared:
+    """Stage 1's result: the run, its data encoded, the export-form model and the fp32 numbers."""
+
+    run: Run
+    splits: dict
+    encoded: dict
+    model: keras.Model  # the export form (int8-faked embedding), before QAT
+    fp32_test: dict  # the trained run's test metrics (the Keras fp32 model)
+    before_qat: dict  # the export form's, before QAT
+
+
+@dataclass
+class Lowered:
+    """Stage 4's result: the file to write (and the builtin file, the reference for a custom op)."""
+
+    builtin_bytes: bytes
+    model_bytes: bytes
+    info: ModelInfo
+    report: dict
+    float_tensors: list[dict]
 
 
 def export_run(
@@ -164,108 +136,150 @@ def export_run(
     overwrite: bool = False,
     data_info: dict | None = None,
 ) -> dict:
-    """Export a run. `model` replaces the model built from the run's export-form embedding
-    and encoder (the benchmark's task-agnostic baselines pass their own); `options.qat_epochs`
-    0 is post-training quantization (no fine-tuning). `data_info` (where the data came from)
-    is recorded in export.json with a fingerprint of the test split."""
+    """Export a run: prepare, QAT, convert, lower, verify, write (one function each, below).
+
+    `model` replaces the model built from the run's export-form embedding and encoder (the
+    benchmark's task-agnostic baselines pass their own); `options.qat_epochs` 0 is
+    post-training quantization. `data_info` (where the data came from) is recorded in
+    export.json with a fingerprint of the test split."""
     check_export_output(out, run_directory, overwrite)
     keras.utils.set_random_seed(options.seed)
+    prepared = prepare(run_directory, splits, options, model=model, log=log)
+    qat_model = quantize_aware(prepared, options, log)
+    converted = convert(prepared, qat_model, options, log)
+    lowered = lower(prepared, converted, options)
+    result = verify(prepared, lowered, qat_model, options, log)
+    result["data"] = {**(data_info or {}), "test_sha256": fingerprint(splits["test"])}
+    write(Path(out), prepared, lowered, result, options)
+    return result
+
+
+def prepare(run_directory: Path, splits: dict, options: ExportOptions, *, model=None, log=print) -> Prepared:
+    """Load the run, check the data is the run's, encode it, build the export form."""
     run = load_run(run_directory)
     check_data_matches_run(splits, run)
-    max_len = run.model_config.max_len
-    encoded = {name: encode(examples, run.vocab, run.labels, max_len) for name, examples in splits.items()}
-    test, test_ids = splits["test"], encoded["test"].ids
-    fp32_metrics = evaluate(keras_predictor(run.model), test_ids, test, run.labels)
-
+    encoded = {
+        name: encode(examples, run.vocab, run.labels, run.model_config.max_len)
+        for name, examples in splits.items()
+    }
+    fp32 = evaluate(keras_predictor(run.model), encoded["test"].ids, splits["test"], run.labels)
     if model is None:
         model = build_model(run.model_config, embedding=export_embedding(run, options))
         model.get_layer(ENCODER).set_weights(run.model.get_layer(ENCODER).get_weights())
     if options.lookup == "custom" and not isinstance(model.get_layer(EMBEDDING_LAYER), CodebookLookup):
         raise ValueError("--lookup=custom needs a DPQ run: a full embedding has no codes to look up")
-    before_qat = evaluate(keras_predictor(model), test_ids, test, run.labels)
+    before = evaluate(keras_predictor(model), encoded["test"].ids, splits["test"], run.labels)
     log(
-        f"fp32 test intent {fp32_metrics['intent_accuracy']:.4f}; int8 embedding, before QAT {before_qat['intent_accuracy']:.4f}"
+        f"fp32 test intent {fp32['intent_accuracy']:.4f}; int8 embedding, before QAT {before['intent_accuracy']:.4f}"
     )
+    return Prepared(run, splits, encoded, model, fp32, before)
 
-    qat_model = model
-    if options.qat_epochs:  # 0: post-training quantization, no fine-tuning
-        qat_model = quantize_aware_model(model, options.per_channel)
-        fine_tune(qat_model, encoded, splits, run.labels, _qat_config(run, options), log)
-    qat_outputs = keras_predictor(qat_model)(test_ids)
-    after_qat = score_outputs(*qat_outputs, test, run.labels)
 
-    rng = np.random.default_rng(options.seed)
-    calibration = encoded["train"].ids[
-        rng.permutation(len(encoded["train"].ids))[: options.representative_examples]
+def quantize_aware(prepared: Prepared, options: ExportOptions, log=print) -> keras.Model:
+    """QAT fine-tuning (tfmot for the encoder; the embedding fakes its own int8), or with
+    qat_epochs=0 the model as it is (post-training quantization)."""
+    if not options.qat_epochs:
+        return prepared.model
+    qat_model = quantize_aware_model(prepared.model, options.per_channel)
+    config = _qat_config(prepared.run, options)
+    fine_tune(qat_model, prepared.encoded, prepared.splits, prepared.run.labels, config, log)
+    return qat_model
+
+
+def convert(prepared: Prepared, qat_model: keras.Model, options: ExportOptions, log=print) -> bytes:
+    """The converter's full-integer int8 file, calibrated on a seeded sample of train."""
+    train_ids = prepared.encoded["train"].ids
+    sample = np.random.default_rng(options.seed).permutation(len(train_ids))[
+        : options.representative_examples
     ]
     log("converting to int8 TFLite ...")
-    converted = convert_int8(qat_model, calibration)
-    kept_float = float_tensors(converted)  # before names are shortened: the reasons need them
-    builtin_bytes = finish_model(converted, _metadata(run))
+    return convert_int8(qat_model, train_ids[sample])
+
+
+def lower(prepared: Prepared, converted: bytes, options: ExportOptions) -> Lowered:
+    """Metadata and checksum in, the lookup as builtin ops or the fused custom op; the size
+    budget and (mcu) TFLite-Micro's kernels checked before any long verification."""
+    metadata = _metadata(prepared.run, prepared.splits["train"])
+    builtin_bytes = finish_model(converted, metadata)
     model_bytes = builtin_bytes
     if options.lookup == "custom":
-        model_bytes = align_constants(finish_model(_fuse(converted, model), _metadata(run)))
+        model_bytes = align_constants(finish_model(_fuse(converted, prepared.model), metadata))
     info = read_model(model_bytes)
     report = size_report(info)
     check_budget(report, options.max_bytes, "the exported model")
     if options.target == "mcu":
-        check_operators(info)  # fail on a missing TFLM kernel before any long work
+        check_operators(info)
+    return Lowered(builtin_bytes, model_bytes, info, report, float_tensors(converted))
 
-    builtin = LiteRTModel(builtin_bytes)
-    runner = builtin if options.lookup == "builtin" else LiteRTCustomOpModel(model_bytes)
+
+def verify(
+    prepared: Prepared, lowered: Lowered, qat_model: keras.Model, options: ExportOptions, log=print
+) -> dict:
+    """Everything export.json claims, measured on the file: LiteRT test metrics next to the
+    Keras models', intent agreement, latency, compression; the two lowerings diffed; TFLM."""
+    run, test, test_ids = prepared.run, prepared.splits["test"], prepared.encoded["test"].ids
+    qat_outputs = keras_predictor(qat_model)(test_ids)
+    builtin = LiteRTModel(lowered.builtin_bytes)
+    runner = builtin if options.lookup == "builtin" else LiteRTCustomOpModel(lowered.model_bytes)
     started = time.monotonic()
-    tflite_outputs = runner(test_ids)  # one pass: metrics, agreement and latency all come from it
-    tflite_metrics = score_outputs(*tflite_outputs, test, run.labels)
-    agreement = float(np.mean(tflite_outputs[0].argmax(-1) == qat_outputs[0].argmax(-1)))
+    outputs = runner(test_ids)  # one pass: metrics, agreement and latency all come from it
     result = {
         "lookup": options.lookup,
         "test": {
-            "fp32_keras": fp32_metrics,
-            "before_qat": before_qat,
-            "qat_keras": after_qat,
-            "tflite": tflite_metrics,
+            "fp32_keras": prepared.fp32_test,
+            "before_qat": prepared.before_qat,
+            "qat_keras": score_outputs(*qat_outputs, test, run.labels),
+            "tflite": score_outputs(*outputs, test, run.labels),
         },
-        "intent_agreement_with_qat_keras": agreement,
+        "intent_agreement_with_qat_keras": float(np.mean(outputs[0].argmax(-1) == qat_outputs[0].argmax(-1))),
         "latency": runner.latency_ms(),
-        "size": report,
+        "size": lowered.report,
         "reference_fp32_bytes": _fp32_reference_bytes(run),
-        "float_tensors": kept_float,
+        "float_tensors": lowered.float_tensors,
         "seconds_litert_eval": time.monotonic() - started,
         "options": dataclasses.asdict(options),
-        "data": {**(data_info or {}), "test_sha256": fingerprint(test)},
     }
-    result["compression"] = 1 - report["file_bytes"] / result["reference_fp32_bytes"]
+    result["compression"] = 1 - lowered.report["file_bytes"] / result["reference_fp32_bytes"]
     if runner is not builtin:  # the two lowerings of one conversion, diffed on every test utterance
-        result["identical_outputs_to_builtin"] = float(
-            np.mean([_same(runner.raw_one(row), builtin.raw_one(row)) for row in test_ids])
-        )
+        same = [_same(runner.raw_one(row), builtin.raw_one(row)) for row in test_ids]
+        result["identical_outputs_to_builtin"] = float(np.mean(same))
     if options.target == "mcu":
-        log("verifying in TFLite-Micro: whole test split, arena bisection ...")
-        result["mcu"] = verify_on_tflm(
-            model_bytes, info, test_ids, lambda i, s: score_outputs(i, s, test, run.labels)
-        )
-        check_mcu_budgets(
-            result["mcu"]["flash_bytes"],
-            result["mcu"]["arena_bytes"],
-            options.max_flash_bytes,
-            options.max_arena_bytes,
-        )
-    with atomic_directory(Path(out)) as directory:
-        write_bytes_atomic(directory / MODEL_FILE, model_bytes)
+        result["mcu"] = _verify_mcu(prepared, lowered, options, log)
+    return result
+
+
+def _verify_mcu(prepared: Prepared, lowered: Lowered, options: ExportOptions, log=print) -> dict:
+    log("verifying in TFLite-Micro: whole test split, arena bisection ...")
+    test, labels = prepared.splits["test"], prepared.run.labels
+    mcu = verify_on_tflm(
+        lowered.model_bytes,
+        lowered.info,
+        prepared.encoded["test"].ids,
+        lambda i, s: score_outputs(i, s, test, labels),
+    )
+    check_mcu_budgets(
+        mcu["flash_bytes"], mcu["arena_bytes"], options.max_flash_bytes, options.max_arena_bytes
+    )
+    return mcu
+
+
+def write(out: Path, prepared: Prepared, lowered: Lowered, result: dict, options: ExportOptions) -> None:
+    """Every file of the export into a temporary directory, swapped in whole at the end."""
+    run, splits = prepared.run, prepared.splits
+    with atomic_directory(out) as directory:
+        write_bytes_atomic(directory / MODEL_FILE, lowered.model_bytes)
         if options.target == "mcu":
-            _write_mcu_sources(directory, model_bytes, info)
+            _write_mcu_sources(directory, lowered.model_bytes, lowered.info)
         run.vocab.save(directory / run_dir.VOCAB)
         run.labels.save(directory)
-        write_json_atomic(directory / TOKENIZER_JSON, {"version": TOKENIZER_VERSION, "max_len": max_len})
-        result["golden_records"] = write_golden(
-            directory / GOLDEN_FILE,
-            golden_texts([e.text for e in test], [e.text for e in splits.get("dev", [])]),
-            builtin,
-            run.vocab,
-            run.labels,
-        )
+        tokenizer = {"version": TOKENIZER_VERSION, "max_len": run.model_config.max_len}
+        write_json_atomic(directory / TOKENIZER_JSON, tokenizer)
+        if options.golden != "none":
+            texts = golden_texts([e.text for e in splits["test"]], [e.text for e in splits.get("dev", [])])
+            result["golden_records"] = write_golden(
+                directory / GOLDEN_FILE, texts, Parser(lowered.builtin_bytes)
+            )
         write_json_atomic(directory / EXPORT_JSON, result)
-    return result
 
 
 def _qat_config(run: Run, options: ExportOptions) -> TrainConfig:
@@ -306,7 +320,7 @@ def _fp32_reference_bytes(run: Run) -> int:
     return (config.vocab_size * config.embed_dim + encoder_params) * 4
 
 
-def _metadata(run: Run) -> dict:
+def _metadata(run: Run, train: list) -> dict:
     return {
         "tflnlu_version": tflnlu.__version__,
         "tokenizer": {"version": TOKENIZER_VERSION, "max_len": run.model_config.max_len},
@@ -314,4 +328,5 @@ def _metadata(run: Run) -> dict:
         "intents": run.labels.intents,
         "tags": run.labels.tags,
         "domains": run.labels.domains,
+        "intent_domains": intent_domains(train),
     }

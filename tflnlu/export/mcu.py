@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tflnlu.export.options import HEADER_FILE
 from tflnlu.modelfile.flatbuffer import ModelInfo
 from tflnlu.modelfile.size import BudgetExceeded
 from tflnlu.runtime.litert import LiteRTModel
@@ -53,7 +54,6 @@ TFLM_RESOLVER_METHODS = {
 }  # fmt: skip
 
 MODEL_SYMBOL = "g_tflnlu_model"
-HEADER_FILE, SOURCE_FILE, RESOLVER_FILE = "model_data.h", "model_data.cc", "micro_op_resolver.h"
 C_ARRAY_ALIGNMENT = 16  # TFLM reads the flatbuffer in place; 16 suits its int8/int32 buffers
 FLASH_FIXES = "fewer codes or groups (--dpq_k, --dpq_d), a smaller vocabulary (--min_count, --max_vocab) or a narrower encoder (--width)"
 ARENA_FIXES = "a shorter --max_len or a narrower encoder (--width)"

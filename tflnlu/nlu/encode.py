@@ -38,6 +38,18 @@ class LabelSet:
         return cls(**{field: read_lines(Path(directory) / name) for field, name in cls.FILES.items()})
 
 
+def intent_domains(examples: Sequence[Example]) -> dict[str, str]:
+    """Each intent's domain, the most frequent among its examples (ties: the first in name
+    order); empty when the data has no domains. Stored in the model file so a parse can name
+    the domain without a domain head in the graph."""
+    counts: dict[str, dict[str, int]] = {}
+    for example in examples:
+        if example.domain:
+            by_domain = counts.setdefault(example.intent, {})
+            by_domain[example.domain] = by_domain.get(example.domain, 0) + 1
+    return {intent: min(c, key=lambda d: (-c[d], d)) for intent, c in sorted(counts.items())}
+
+
 def unknown_intents(examples: Sequence[Example], labels: LabelSet) -> dict[str, int]:
     """Intents of `examples` the label set does not have, with their number of utterances."""
     known = set(labels.intents)

@@ -14,6 +14,7 @@ from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
 from tflnlu.modelfile.flatbuffer import read_model
 from tflnlu.modelfile.names import SIGNATURE_INPUT, SIGNATURE_OUTPUTS
+from tflnlu.quiet import native_stderr_captured
 
 INPUT_KEY = SIGNATURE_INPUT
 OUTPUT_KEYS = SIGNATURE_OUTPUTS
@@ -74,21 +75,24 @@ class LiteRTModel(UtteranceRunner):
         preserve_all_tensors: bool = False,
     ):
         data = checked_model_bytes(model)
-        self.interpreter = Interpreter(
-            model_content=data,
-            num_threads=num_threads,
-            experimental_op_resolver_type=OpResolverType.BUILTIN_REF
-            if reference_kernels
-            else OpResolverType.AUTO,
-            experimental_preserve_all_tensors=preserve_all_tensors,
-        )
-        self.runner = self.interpreter.get_signature_runner()
-        self.output_details = self.runner.get_output_details()
-        missing = [k for k in OUTPUT_KEYS if k not in self.output_details]
-        if missing:
-            raise ValueError(f"the model has no output {missing}; a tflnlu export has {OUTPUT_KEYS}")
-        self.max_len = int(self.runner.get_input_details()[INPUT_KEY]["shape"][-1])
-        self.latencies: list[float] = []
+        with native_stderr_captured():  # "INFO: Created TensorFlow Lite XNNPACK delegate"
+            self.interpreter = Interpreter(
+                model_content=data,
+                num_threads=num_threads,
+                experimental_op_resolver_type=OpResolverType.BUILTIN_REF
+                if reference_kernels
+                else OpResolverType.AUTO,
+                experimental_preserve_all_tensors=preserve_all_tensors,
+            )
+            self.runner = self.interpreter.get_signature_runner()
+            self.output_details = self.runner.get_output_details()
+            missing = [k for k in OUTPUT_KEYS if k not in self.output_details]
+            if missing:
+                raise ValueError(f"the model has no output {missing}; a tflnlu export has {OUTPUT_KEYS}")
+            self.max_len = int(self.runner.get_input_details()[INPUT_KEY]["shape"][-1])
+            self.latencies: list[float] = []
+            self.raw_one(np.zeros(self.max_len, np.int32))  # the delegate is made (and announced) here
+        self.latencies = []
 
     def raw_one(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The model's own outputs (int8 for an int8 export) for one utterance's ids [T]."""

@@ -247,10 +247,12 @@ class LiteRTCustomOpModel(UtteranceRunner):
         self._raise_kernel_errors()
         return tuple(self._views[1 + i][0].copy() for i in self._order)
 
-    def predict_one(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        raw = self.raw_one(ids)
+    def dequantize(self, raw: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         scales = [self.output_quantization[i] for i in self._order]
         return tuple(dequantize(r, scale, zero) for r, (scale, zero) in zip(raw, scales, strict=True))
+
+    def predict_one(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.dequantize(self.raw_one(ids))
 
     def close(self) -> None:
         for _, handle in getattr(self, "_buffers", []):

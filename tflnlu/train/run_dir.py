@@ -7,6 +7,9 @@ weights.h5        the best weights (by dev score)
 metrics.json      per split: intent accuracy, slot F1, exact match; sizes; timing
 history.json      per epoch: loss, dev metrics, seconds
 checkpoint/       the resumable training state (last finished epoch)
+
+Reading the settings needs no TensorFlow (the CLIs check a run before importing it);
+loading the model does.
 """
 
 from __future__ import annotations
@@ -16,17 +19,19 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tflnlu.data.vocab import Vocabulary
+from tflnlu.data.vocab import VOCAB_FILE, Vocabulary
 from tflnlu.io import file_mode
 from tflnlu.models.config import ModelConfig
-from tflnlu.models.joint import build_model
 from tflnlu.nlu.encode import LabelSet
 from tflnlu.outputs import OutputKind, remove_owned
-from tflnlu.tf import keras
+
+if TYPE_CHECKING:
+    from tflnlu.tf import keras
 
 CONFIG = "config.json"
-VOCAB = "vocab.txt"
+VOCAB = VOCAB_FILE
 WEIGHTS = "weights.h5"  # Keras 2 HDF5 weights (a ".weights.h5" name would select Keras 3 format)
 METRICS = "metrics.json"
 HISTORY = "history.json"
@@ -114,6 +119,8 @@ def load_run(directory: Path) -> Run:
             f"{directory} is damaged: vocab.txt, intents.txt or tags.txt do not match the sizes in "
             f"{CONFIG} (vocabulary, intents, tags {expected}); train the run again"
         )
+    from tflnlu.models.joint import build_model  # TensorFlow: only when a model is loaded
+
     model = build_model(model_config)
     try:
         model.load_weights(str(directory / WEIGHTS))

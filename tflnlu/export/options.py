@@ -1,0 +1,77 @@
+"""What an export is asked to do and what it writes: options and file names (TF-free, so the
+CLI defines its flags and the deploy side reads an export directory without TensorFlow)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tflnlu.data.vocab import VOCAB_FILE
+from tflnlu.nlu.encode import LabelSet
+from tflnlu.outputs import OutputKind, prepare_output
+
+GOLDEN_FILE = "golden.jsonl"
+GOLDEN_CHOICES = ("sample", "none")  # write the golden file (raw scores for a sample), or skip it
+HEADER_FILE, SOURCE_FILE, RESOLVER_FILE = "model_data.h", "model_data.cc", "micro_op_resolver.h"  # mcu
+MODEL_FILE = "model.tflite"
+EXPORT_JSON = "export.json"
+TOKENIZER_JSON = "tokenizer.json"
+LOOKUPS = ("builtin", "custom")
+TARGETS = ("desktop", "mcu")  # mcu: also verified in TFLite-Micro, with C sources and budgets
+
+# What an export directory may hold; export.json, written with the rest in one atomic
+# directory swap, marks a directory as an export.
+EXPORT = OutputKind(
+    "export",
+    marker=EXPORT_JSON,
+    entries=frozenset(
+        {
+            MODEL_FILE,
+            EXPORT_JSON,
+            TOKENIZER_JSON,
+            GOLDEN_FILE,
+            HEADER_FILE,
+            SOURCE_FILE,
+            RESOLVER_FILE,
+            VOCAB_FILE,
+            *LabelSet.FILES.values(),
+        }
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    lookup: str = "builtin"
+    code_bits: int | None = None  # 8, 4 or 2; default: the fewest that hold K
+    qat_epochs: int = 3  # 0: post-training quantization only
+    qat_learning_rate: float = 2e-4
+    representative_examples: int = 300
+    max_bytes: int | None = None
+    per_channel: bool = True  # per-channel weight scales in convolutions
+    seed: int = 0  # QAT fine-tuning and calibration sample
+    target: str = "desktop"
+    max_flash_bytes: int | None = None  # mcu: the whole flatbuffer
+    max_arena_bytes: int | None = None  # mcu: the TFLM tensor arena
+    golden: str = "sample"  # the golden file for the Java core ("none": not written)
+
+    def __post_init__(self):
+        if self.lookup not in LOOKUPS:
+            raise ValueError(f"lookup must be one of {LOOKUPS}, got {self.lookup!r}")
+        if self.target not in TARGETS:
+            raise ValueError(f"target must be one of {TARGETS}, got {self.target!r}")
+        if self.target == "mcu" and self.lookup != "builtin":
+            raise ValueError(
+                "--target=mcu needs --lookup=builtin: the pip TFLite-Micro runtime cannot register a custom op"
+            )
+        if self.golden not in GOLDEN_CHOICES:
+            raise ValueError(f"golden must be one of {GOLDEN_CHOICES}, got {self.golden!r}")
+        if self.target != "mcu" and (self.max_flash_bytes or self.max_arena_bytes):
+            raise ValueError("--max_flash_bytes and --max_arena_bytes apply to --target=mcu only")
+
+
+def check_export_output(out: Path, run_directory: Path, overwrite: bool, data: str | None = None) -> None:
+    """Before any work: `out` is new, empty or an earlier export (replaced only with
+    `overwrite`), and neither the run nor the data lies inside it."""
+    protected = [(Path(run_directory), "the run"), *([(Path(data), "the data")] if data else [])]
+    prepare_output(Path(out), EXPORT, overwrite=overwrite, protected=protected)

@@ -1,0 +1,151 @@
+"""`Parser`: text in, intent and slots out, from an exported .tflite alone (numpy and LiteRT).
+
+    from tflnlu.runtime import Parser
+    parser = Parser("out/default/model.tflite")
+    parse = parser.parse("wake me up at five am on friday")
+    parse.intent, parse.confidence, parse.domain
+    [(s.type, s.text, s.start, s.end) for s in parse.slots]   # offsets into the text passed in
+
+Everything comes from the file: vocabulary, labels, tokenizer settings (its tflnlu metadata,
+checksum-verified). Decoding is the one the golden file and the Java core use: the intent is
+the argmax of the raw int8 scores and the tags the BIO-constrained Viterbi path over them
+(both unchanged by dequantization), so all three agree exactly; the confidence is the softmax
+of the dequantized intent scores. A file with the fused custom op runs through the LiteRT C
+API with the tflnlu kernel, any other in LiteRT's Interpreter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tflnlu.data.example import bio_spans
+from tflnlu.data.tokenizer import normalize, normalized_prefix_lengths, original_span, split_normalized
+from tflnlu.data.vocab import Vocabulary
+from tflnlu.modelfile.flatbuffer import ModelFileError, read_model
+from tflnlu.modelfile.kernel import CUSTOM_OP_NAME
+from tflnlu.modelfile.metadata import read_metadata
+from tflnlu.nlu.decoding import log_softmax, viterbi_bio
+
+
+@dataclass(frozen=True)
+class Slot:
+    type: str
+    text: str  # text[start:end] of the text passed in
+    start: int  # offsets into the text passed in (Python string indices: code points)
+    end: int
+
+
+@dataclass(frozen=True)
+class Parse:
+    """What the model read in `text`. Offsets are into `text` itself, not its normalization."""
+
+    text: str
+    intent: str | None  # None when the text has no tokens
+    confidence: float  # softmax probability of the intent (0.0 without tokens)
+    domain: str | None  # the intent's domain when the model knows it
+    slots: tuple[Slot, ...]
+    tokens: tuple[str, ...]  # the normalized tokens the model saw (at most max_len)
+    tags: tuple[str, ...]  # one BIO tag per token
+    truncated: bool  # the text had more than max_len tokens; the rest was not read
+    empty: bool  # the text has no tokens (empty, whitespace, or only separators)
+
+    def to_json(self) -> dict:
+        return {
+            **asdict(self),
+            "slots": [asdict(s) for s in self.slots],
+            "tokens": list(self.tokens),
+            "tags": list(self.tags),
+        }
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A parse with the steps that led to it (what the golden file records)."""
+
+    parse: Parse
+    normalized: str
+    token_spans: tuple[tuple[int, int], ...]  # of the kept tokens, in `normalized`
+    ids: np.ndarray  # [max_len] int32
+    raw: tuple[np.ndarray, np.ndarray] | None  # int8 intent [I] and slot [max_len, S] scores
+
+
+def read_model_bytes(path: str | Path) -> bytes:
+    """A model file's bytes; ModelFileError (the path and why) for a directory or a missing file."""
+    file = Path(path)
+    if file.is_dir():
+        raise ModelFileError(f"{path} is a directory: give the .tflite file (e.g. {file / 'model.tflite'})")
+    try:
+        return file.read_bytes()
+    except OSError as e:
+        raise ModelFileError(f"{path}: cannot read ({e.strerror})") from None
+
+
+def open_runner(model_bytes: bytes, source: str = "model"):
+    """The runner for this file: the LiteRT C API with the tflnlu kernel for a custom-op
+    export, LiteRT's Interpreter for any other."""
+    if CUSTOM_OP_NAME in read_model(model_bytes, source).operators:
+        from tflnlu.runtime.litert_c import LiteRTCustomOpModel
+
+        return LiteRTCustomOpModel(model_bytes)
+    from tflnlu.runtime.litert import LiteRTModel
+
+    return LiteRTModel(model_bytes)
+
+
+class Parser:
+    """An exported model and everything it needs to read text (see the module docstring)."""
+
+    def __init__(self, model: str | Path | bytes):
+        source = "model" if isinstance(model, bytes) else str(model)
+        data = model if isinstance(model, bytes) else read_model_bytes(model)
+        metadata = read_metadata(data, source)
+        self.vocab = Vocabulary(metadata["vocab"])
+        self.intents, self.tags = metadata["intents"], metadata["tags"]
+        self.intent_domains: dict[str, str] = metadata.get("intent_domains", {})
+        self.runner = open_runner(data, source)
+        self.max_len = self.runner.max_len
+        if metadata["tokenizer"]["max_len"] != self.max_len:
+            raise ModelFileError(f"{source}: its metadata's max_len differs from its input's length")
+
+    def parse(self, text: str) -> Parse:
+        return self.analyze(text).parse
+
+    def analyze(self, text: str) -> Analysis:
+        """The parse and how it was reached: normalized text, token spans, ids, raw scores."""
+        normalized = normalize(text)
+        tokens = split_normalized(normalized)
+        kept = tokens[: self.max_len]
+        ids = np.array(self.vocab.ids([t.text for t in kept], self.max_len), np.int32)
+        spans = tuple((t.start, t.end) for t in kept)
+        if not kept:
+            empty = Parse(text, None, 0.0, None, slots=(), tokens=(), tags=(), truncated=False, empty=True)
+            return Analysis(empty, normalized, spans, ids, raw=None)
+        raw = self.runner.raw_one(ids)
+        intent = self.intents[int(raw[0].argmax())]
+        scores = self.runner.dequantize(raw)[0].astype(np.float64)
+        tags = tuple(self.tags[t] for t in viterbi_bio(raw[1][: len(kept)].astype(np.float64), self.tags))
+        parse = Parse(
+            text,
+            intent,
+            float(np.exp(log_softmax(scores)).max()),
+            self.intent_domains.get(intent),
+            slots=self._slots(text, kept, list(tags)),
+            tokens=tuple(t.text for t in kept),
+            tags=tags,
+            truncated=len(tokens) > self.max_len,
+            empty=False,
+        )
+        return Analysis(parse, normalized, spans, ids, raw=raw)
+
+    @staticmethod
+    def _slots(text: str, tokens, tags: list[str]) -> tuple[Slot, ...]:
+        """Spans of tokens -> spans of the original text (through the normalization)."""
+        lengths = normalized_prefix_lengths(text)
+        slots = []
+        for first, last, kind in sorted(bio_spans(tags)):
+            start, end = original_span(lengths, tokens[first].start, tokens[last - 1].end)
+            slots.append(Slot(kind, text[start:end], start, end))
+        return tuple(slots)

@@ -4,20 +4,27 @@ PIP ?= $(PYTHON) -m pip
 
 .PHONY: install install-test run test test-slow lint bench
 
+# Training and export need the `train` extra (TensorFlow); `pip install -e .` alone is the
+# deploy side (Parser, tflnlu-predict, tflnlu-eval, tflnlu-size).
 install:
-	$(PIP) install --quiet -e .
+	$(PIP) install --quiet -e '.[train]'
 
 # The Android demo's Java core is tested with JUnit 4 from Debian (when Java is installed).
 install-test:
-	$(PIP) install --quiet -e '.[test]'
+	$(PIP) install --quiet -e '.[train,test]'
 	@if command -v javac >/dev/null && [ ! -f /usr/share/java/junit4.jar ]; then \
 		echo "installing Debian's junit4 for the Java tests"; \
 		apt-get update -qq && apt-get install -y -qq junit4 >/dev/null; \
 	fi
 
-# Main job: train on the built-in default data set (Home Assistant intents).
+# Main job: train on the built-in default data set (Home Assistant intents), export the int8
+# .tflite (verified in LiteRT on the test split), check it, and ask it three things.
 run: install
 	tflnlu-train --out=runs/default --overwrite
+	tflnlu-export --run=runs/default --out=out/default --overwrite
+	tflnlu-size out/default/model.tflite
+	tflnlu-predict --model=out/default/model.tflite "turn on the kitchen lights" \
+		"what is the temperature in the living room" "set the bedroom lights to 50 percent"
 
 # Default test suite (skips the real-data tests when ../shared/data is absent).
 test: install-test

@@ -78,7 +78,7 @@ def main(argv):
             runs / name,
             options,
             TrainConfig(epochs=FLAGS.epochs, seed=FLAGS.seed),
-            {"source": FLAGS.data},
+            data_info={"source": FLAGS.data},
             overwrite=True,
             log=lambda line: print(line, flush=True),
         )

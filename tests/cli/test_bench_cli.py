@@ -40,9 +40,9 @@ def bench_result(tmp_path_factory):
             "massive",
             str(root / "out"),
             SUBSET,
-            (300,),
-            TrainConfig(epochs=2),
-            1,
+            fasttext_cutoffs=(300,),
+            train_config=TrainConfig(epochs=2),
+            qat_epochs=1,
             log=lines.append,
         )
     return root / "out", result, lines
@@ -89,15 +89,35 @@ def test_resume_reruns_only_failed_variants(bench_result, monkeypatch):
 
     monkeypatch.setattr(bench, "run_variant", record)
     data, settings = str(out.parent / "data"), TrainConfig(epochs=2)  # the fixture's settings
-    bench.run(data, "massive", str(out), SUBSET, (), settings, 1, resume=True, log=lambda _: None)
+    bench.run(
+        data,
+        "massive",
+        str(out),
+        SUBSET,
+        fasttext_cutoffs=(),
+        train_config=settings,
+        qat_epochs=1,
+        resume=True,
+        log=lambda _: None,
+    )
     assert ran == ["pq_k16_d8"]
     with pytest.raises(ValueError, match="--resume with other settings"):
-        bench.run(data, "massive", str(out), SUBSET, (), settings, 1, resume=True, encoder={"width": 8})
+        bench.run(
+            data,
+            "massive",
+            str(out),
+            SUBSET,
+            fasttext_cutoffs=(),
+            train_config=settings,
+            qat_epochs=1,
+            resume=True,
+            encoder={"width": 8},
+        )
 
 
 def test_unknown_variant_is_an_error():
     with pytest.raises(ValueError, match="unknown variants"):
-        bench.run(None, "massive", "unused", ["nope"], ())
+        bench.run(None, "massive", "unused", ["nope"], fasttext_cutoffs=())
 
 
 def test_command_line_rejects_an_unknown_variant(tmp_path):

@@ -208,6 +208,13 @@ CASES: list[Case] = [
         r"--target=mcu needs --lookup=builtin",
     ),
     (
+        "export-custom-lookup-of-a-full-run",
+        export_cli,
+        lambda w, t: [f"--run={_full_embedding_run(w['run'], t)}", f"--out={t / 'new'}", "--lookup=custom"],
+        2,
+        r"--lookup=custom needs a DPQ run: a full embedding has no codes to look up",
+    ),
+    (
         "export-run-is-not-a-run",
         export_cli,
         lambda w, t: [f"--run={user_directory(t)}", f"--out={t / 'new'}"],
@@ -330,6 +337,15 @@ def _damaged(run: Path, tmp_path: Path, name: str, contents) -> Path:
         target.write_bytes(target.read_bytes()[: target.stat().st_size // 3])
     else:
         target.write_bytes(contents)
+    return copy
+
+
+def _full_embedding_run(run: Path, tmp_path: Path) -> Path:
+    """The run's config.json saying `embedding: full` (refused from the config alone)."""
+    copy = _copy(run, tmp_path / "full_run")
+    config = json.loads((copy / "config.json").read_text())
+    config["model"]["embedding"] = "full"
+    (copy / "config.json").write_text(json.dumps(config))
     return copy
 
 

@@ -41,18 +41,22 @@ def run_fasttext(splits: dict, cutoffs=(1000, 2000, 5000), work: Path | None = N
     model = fasttext.train_supervised(input=str(train_file), **SETTINGS)
     train_seconds = time.monotonic() - started
     plain = work / "model.bin"
-    rows = {"fasttext": _measure(model, plain, texts, test, train_seconds)}
+    rows = {"fasttext": _measure(model, plain, texts, test, seconds=train_seconds)}
     for cutoff in cutoffs:
         model = fasttext.load_model(str(plain))  # quantize works in place: start from the plain model
         started = time.monotonic()
         model.quantize(input=str(train_file), qnorm=True, retrain=True, cutoff=cutoff, thread=1)
         rows[f"fasttext_ftz_cutoff{cutoff}"] = _measure(
-            model, work / f"model_cutoff{cutoff}.ftz", texts, test, train_seconds + time.monotonic() - started
+            model,
+            work / f"model_cutoff{cutoff}.ftz",
+            texts,
+            test,
+            seconds=train_seconds + time.monotonic() - started,
         )
     return rows
 
 
-def _measure(model, path: Path, texts, test, train_seconds: float) -> dict:
+def _measure(model, path: Path, texts, test, *, seconds: float) -> dict:
     model.save_model(str(path))
     latencies, correct = [], 0
     for text, example in zip(texts, test, strict=True):
@@ -71,5 +75,5 @@ def _measure(model, path: Path, texts, test, train_seconds: float) -> dict:
             "examples": len(test),
         },
         "latency_ms": float(np.median(latencies) * 1000),
-        "train_seconds": train_seconds,
+        "train_seconds": seconds,
     }

@@ -86,53 +86,57 @@ RUNS = {
 
 VARIANTS = (
     Variant(REFERENCE, "fp32", "fp32 table d=128, fp32 .tflite (the reference)", "full"),
-    Variant("full_ptq_int8", "int8", "post-training full-integer int8", "full", {"qat_epochs": 0}),
+    Variant("full_ptq_int8", "int8", "post-training full-integer int8", "full", params={"qat_epochs": 0}),
     Variant("full_qat_int8", "int8", "quantization-aware int8", "full"),
     Variant("lowrank_r16_qat", "low-rank", "low-rank table r=16 trained end to end, QAT int8", "lowrank16"),
     Variant("lowrank_r32_qat", "low-rank", "low-rank table r=32 trained end to end, QAT int8", "lowrank32"),
-    Variant("svd_r16", "task-agnostic", "SVD rank 16 of the fp32 table, int8 PTQ", "full", {"svd_rank": 16}),
-    Variant("svd_r32", "task-agnostic", "SVD rank 32 of the fp32 table, int8 PTQ", "full", {"svd_rank": 32}),
+    Variant(
+        "svd_r16", "task-agnostic", "SVD rank 16 of the fp32 table, int8 PTQ", "full", params={"svd_rank": 16}
+    ),
+    Variant(
+        "svd_r32", "task-agnostic", "SVD rank 32 of the fp32 table, int8 PTQ", "full", params={"svd_rank": 32}
+    ),
     Variant(
         "pq_k16_d16",
         "task-agnostic",
         "k-means PQ K=16 D=16 of the fp32 table, int8 PTQ",
         "full",
-        {"pq": (16, 16)},
+        params={"pq": (16, 16)},
     ),
     Variant(
         "pq_k16_d8",
         "task-agnostic",
         "k-means PQ K=16 D=8 of the fp32 table, int8 PTQ",
         "full",
-        {"pq": (16, 8)},
+        params={"pq": (16, 8)},
     ),
     Variant(
         "scalar_int4_rows",
         "task-agnostic",
         "per-row scalar int4 of the fp32 table, int8 PTQ",
         "full",
-        {"scalar_bits": 4},
+        params={"scalar_bits": 4},
     ),
     Variant(
         "scalar_int2_rows",
         "task-agnostic",
         "per-row scalar int2 of the fp32 table, int8 PTQ",
         "full",
-        {"scalar_bits": 2},
+        params={"scalar_bits": 2},
     ),
     Variant(
         "tfmot_cluster16",
         "clustering",
         "tfmot weight clustering, 16 clusters, int8 PTQ",
         "full",
-        {"clusters": 16},
+        params={"clusters": 16},
     ),
     Variant(
         "tfmot_cluster32",
         "clustering",
         "tfmot weight clustering, 32 clusters, int8 PTQ",
         "full",
-        {"clusters": 32},
+        params={"clusters": 32},
     ),
     Variant("dpq_sx_k16_d16", "DPQ (task-aware)", "DPQ-SX K=16 D=16, QAT int8", "dpq_sx_k16_d16"),
     Variant("dpq_sx_k16_d8", "DPQ (task-aware)", "DPQ-SX K=16 D=8, QAT int8", "dpq_sx_k16_d8"),
@@ -221,7 +225,14 @@ def _derived_model(run: Run, params: dict, context: Context) -> keras.Model:
         embedding = CodebookLookup(codes, codebook, storage_bits(num_codes), True, name=EMBEDDING_LAYER)
     elif "scalar_bits" in params:
         codes, levels, scales = posthoc.scalar_quantize_rows(table, params["scalar_bits"])
-        embedding = CodebookLookup(codes, levels, params["scalar_bits"], True, scales, name=EMBEDDING_LAYER)
+        embedding = CodebookLookup(
+            codes,
+            levels,
+            params["scalar_bits"],
+            quantize_codebook=True,
+            row_scales=scales,
+            name=EMBEDDING_LAYER,
+        )
     elif "clusters" in params:
         embedding = int8_table_embedding(_tfmot_clustered_table(run, params["clusters"], context))
     else:
@@ -236,7 +247,7 @@ def _tfmot_clustered_table(run: Run, clusters: int, context: Context, epochs: in
     epochs as tfmot's guide does, then stripped: a table of `clusters` distinct values."""
     import tensorflow_model_optimization as tfmot
 
-    from tflnlu.train.trainer import fine_tune
+    from tflnlu.train.trainer import TrainingData, fine_tune
 
     clustering = tfmot.clustering.keras
 
@@ -255,11 +266,9 @@ def _tfmot_clustered_table(run: Run, clusters: int, context: Context, epochs: in
     )
     model = build_model(run.model_config, embedding=wrapped)
     model.get_layer(ENCODER).set_weights(run.model.get_layer(ENCODER).get_weights())
-    encoded = {
-        n: encode(e, run.vocab, run.labels, run.model_config.max_len) for n, e in context.splits.items()
-    }
+    data = TrainingData.encode(context.splits, run.vocab, run.labels, run.model_config.max_len)
     tuning = dataclasses.replace(context.train_config, epochs=epochs, learning_rate=2e-4, weight_average=0.0)
-    fine_tune(model, encoded, context.splits, run.labels, tuning, context.log)
+    fine_tune(model, data, tuning, context.log)
     stripped = clustering.strip_clustering(model)
     clustered = stripped.get_layer(EMBEDDING_LAYER).table.numpy()
     distinct = len(np.unique(clustered))

@@ -21,8 +21,9 @@ from tflnlu.bench import report
 from tflnlu.bench.variants import REFERENCE, RUNS, VARIANTS, Context, run_variant
 from tflnlu.cli.common import Command, FlagDefiner, UsageError
 from tflnlu.data.load import load_data
-from tflnlu.data.readers import FORMATS
+from tflnlu.data.readers import CLINC_OOS_CHOICES, FORMATS
 from tflnlu.io import write_json_atomic, write_text_atomic
+from tflnlu.models.config import POOLINGS
 from tflnlu.outputs import OutputKind, prepare_output, remove_owned
 from tflnlu.train.config import TrainConfig
 
@@ -30,20 +31,24 @@ from tflnlu.train.config import TrainConfig
 def define_flags(define: FlagDefiner) -> None:
     define.string("data", None, "Data set directory (default: the built-in one).")
     define.enum("format", "massive", FORMATS, "Format of --data.")
-    define.enum("clinc_oos", "label", ["label", "drop"], "CLINC150 out-of-scope rows: an intent, or dropped.")
+    define.enum(
+        "clinc_oos", "label", list(CLINC_OOS_CHOICES), "CLINC150 out-of-scope rows: an intent, or dropped."
+    )
     define.string("out", "bench/default", "Directory for runs, exports and results.")
     define.list("variants", None, f"Subset of variants (default all): {', '.join(v.name for v in VARIANTS)}")
     define.list(
         "fasttext_cutoffs", ["1000", "2000", "5000"], "fastText quantize -cutoff values; empty: no fastText."
     )
     define.integer("epochs", TrainConfig.epochs, "Maximum training epochs per run.", lower_bound=1)
-    define.integer("qat_epochs", 3, "QAT epochs of the QAT variants.", lower_bound=1)
+    define.integer(
+        "qat_epochs", 3, "QAT epochs of the QAT variants (0: post-training quantization).", lower_bound=0
+    )
     define.integer("seed", TrainConfig.seed, "Training seed of every run (to measure seed noise).")
     define.bool("resume", False, "Keep the finished variants of --out/results.json and run the rest.")
     define.bool("overwrite", False, "Replace an earlier benchmark in --out (only its own files).")
     define.string("title", None, "Title of the plot (default: the data directory's name).")
     define.integer("width", None, "Encoder channels of every run (default: ModelConfig's).", lower_bound=1)
-    define.enum("pooling", None, ["max", "max_mean"], "Intent pooling of every run (default: ModelConfig's).")
+    define.enum("pooling", None, list(POOLINGS), "Intent pooling of every run (default: ModelConfig's).")
     define.bool("per_channel", True, "Per-channel int8 weight scales in the exports.")
 
 
@@ -85,17 +90,17 @@ def run(
     fmt: str,
     out: str,
     variant_names: list[str] | None = None,
+    *,
     fasttext_cutoffs: tuple[int, ...] = (1000, 2000, 5000),
     train_config: TrainConfig | None = None,
     qat_epochs: int = 3,
     resume: bool = False,
+    overwrite: bool = False,
     clinc_oos: str = "label",
     title: str | None = None,
     encoder: dict | None = None,
     per_channel: bool = True,
     log=print,
-    *,
-    overwrite: bool = False,
 ) -> dict:
     """`encoder` (e.g. {"width": 32, "pooling": "max"}) applies to every run, reference included.
     `out` must be new, empty or an earlier benchmark (continued with `resume`, replaced with
@@ -105,7 +110,6 @@ def run(
     if prepare_output(work, BENCHMARK, overwrite=overwrite, keep=resume) == "ours, replaced":
         remove_owned(work, BENCHMARK)
     work.mkdir(parents=True, exist_ok=True)
-    results_path = work / RESULTS
     train_config = train_config or TrainConfig()
     settings = {
         "encoder": encoder or {},
@@ -113,6 +117,36 @@ def run(
         "epochs": train_config.epochs,
         "seed": train_config.seed,
     }
+    rows = _previous_rows(work / RESULTS, settings, resume)
+    splits, _ = load_data(data, fmt, clinc_oos=clinc_oos, log=log)
+    context = Context(
+        splits,
+        work,
+        train_config,
+        lambda line: None,
+        qat_epochs=qat_epochs,
+        encoder=encoder or {},
+        per_channel=per_channel,
+    )
+    steps = [v.name for v in variants] + ([FASTTEXT] if fasttext_cutoffs else [])
+    started, done_seconds = time.monotonic(), []
+    for index, name in enumerate(steps, 1):
+        if name in rows or (name == FASTTEXT and any(n.startswith(FASTTEXT) for n in rows)):
+            continue
+        log(_progress(index, len(steps), name, elapsed=time.monotonic() - started, done_seconds=done_seconds))
+        step_started = time.monotonic()
+        _run_step(name, variants, context, rows, fasttext_cutoffs=fasttext_cutoffs, log=log)
+        done_seconds.append(time.monotonic() - step_started)
+        write_json_atomic(work / RESULTS, {"rows": rows, "settings": settings})
+    descriptions = {v.name: v.description for v in variants}
+    families = {v.name: v.family for v in variants}
+    title = title or Path(data or "built-in").name
+    return finish(rows, work, descriptions, families, title=title, settings=settings)
+
+
+def _previous_rows(results_path: Path, settings: dict, resume: bool) -> dict[str, dict]:
+    """The finished rows of an earlier run of the same settings (--resume); writes a fresh
+    results.json otherwise, which marks the directory as a benchmark from the start."""
     rows: dict[str, dict] = {}
     if resume and results_path.is_file():
         saved = json.loads(results_path.read_text(encoding="utf-8"))
@@ -121,49 +155,41 @@ def run(
                 f"--resume with other settings than {results_path}'s {saved['settings']}: use another --out"
             )
         rows = {n: r for n, r in saved["rows"].items() if "error" not in r}
-    if not results_path.is_file():  # marks `out` as a benchmark from the start, for --resume
+    if not results_path.is_file():
         write_json_atomic(results_path, {"rows": {}, "settings": settings})
-    splits, _ = load_data(data, fmt, ["en"], clinc_oos, False, log)
-    context = Context(splits, work, train_config, lambda line: None, qat_epochs, encoder or {}, per_channel)
-    steps = [v.name for v in variants] + ([FASTTEXT] if fasttext_cutoffs else [])
-    descriptions = {v.name: v.description for v in variants}
-    families = {v.name: v.family for v in variants}
-    started, done_seconds = time.monotonic(), []
-    for index, name in enumerate(steps, 1):
-        if name in rows or (name == FASTTEXT and any(n.startswith(FASTTEXT) for n in rows)):
-            continue
-        remaining = len(steps) - index + 1
-        eta = (
-            f", about {sum(done_seconds) / len(done_seconds) * remaining / 60:.0f} min left"
-            if done_seconds
-            else ""
-        )
-        log(f"[{index}/{len(steps)}] {name} ({(time.monotonic() - started) / 60:.1f} min elapsed{eta})")
-        step_started = time.monotonic()
-        try:
-            if name == FASTTEXT:
-                from tflnlu.bench.fasttext_peer import run_fasttext
+    return rows
 
-                for ft_name, row in run_fasttext(splits, fasttext_cutoffs, work / "fasttext").items():
-                    rows[ft_name] = row
-            else:
-                variant = next(v for v in variants if v.name == name)
-                row = run_variant(variant, context)
-                row["train_seconds"] = _run_seconds(work, variant.run)
-                rows[name] = row
-        except Exception as e:  # one failing variant is reported; the others still run
-            rows[name] = {"error": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]}
-            log(f"  failed: {rows[name]['error']}")
-            (work / f"{name}.error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+
+def _progress(index: int, total: int, name: str, *, elapsed: float, done_seconds: list[float]) -> str:
+    remaining = total - index + 1
+    eta = (
+        f", about {sum(done_seconds) / len(done_seconds) * remaining / 60:.0f} min left"
+        if done_seconds
+        else ""
+    )
+    return f"[{index}/{total}] {name} ({elapsed / 60:.1f} min elapsed{eta})"
+
+
+def _run_step(name: str, variants, context: Context, rows: dict, *, fasttext_cutoffs, log) -> None:
+    """One variant (or the fastText peer) into `rows`; a failure is recorded, not raised."""
+    try:
+        if name == FASTTEXT:
+            from tflnlu.bench.fasttext_peer import run_fasttext
+
+            rows.update(run_fasttext(context.splits, fasttext_cutoffs, context.work / "fasttext"))
         else:
-            summary = rows.get(name) or rows.get(f"{FASTTEXT}")
-            if summary:
-                log(
-                    f"  {summary['file_bytes']:,} bytes, test intent {summary['test']['intent_accuracy']:.4f}"
-                )
-        done_seconds.append(time.monotonic() - step_started)
-        write_json_atomic(results_path, {"rows": rows, "settings": settings})
-    return finish(rows, work, descriptions, families, title or Path(data or "built-in").name, settings)
+            variant = next(v for v in variants if v.name == name)
+            row = run_variant(variant, context)
+            row["train_seconds"] = _run_seconds(context.work, variant.run)
+            rows[name] = row
+    except Exception as e:  # one failing variant is reported; the others still run
+        rows[name] = {"error": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]}
+        log(f"  failed: {rows[name]['error']}")
+        (context.work / f"{name}.error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+        return
+    summary = rows.get(name) or rows.get(FASTTEXT)
+    if summary:
+        log(f"  {summary['file_bytes']:,} bytes, test intent {summary['test']['intent_accuracy']:.4f}")
 
 
 def in_variant_order(rows: dict) -> dict:
@@ -173,7 +199,7 @@ def in_variant_order(rows: dict) -> dict:
     return dict(sorted(rows.items(), key=lambda item: order.get(item[0], len(order))))
 
 
-def finish(rows: dict, work: Path, descriptions: dict, families: dict, title: str, settings: dict) -> dict:
+def finish(rows: dict, work: Path, descriptions: dict, families: dict, *, title: str, settings: dict) -> dict:
     rows = in_variant_order(rows)
     for name in rows:
         if name.startswith(FASTTEXT):
@@ -209,15 +235,17 @@ def main(values, positional: list[str]) -> int:
         values.format,
         values.out,
         values.variants,
-        cutoffs,
-        TrainConfig(epochs=values.epochs, seed=values.seed),
-        values.qat_epochs,
-        values.resume,
-        values.clinc_oos,
-        values.title,
-        {k: v for k, v in {"width": values.width, "pooling": values.pooling}.items() if v is not None},
-        values.per_channel,
+        fasttext_cutoffs=cutoffs,
+        train_config=TrainConfig(epochs=values.epochs, seed=values.seed),
+        qat_epochs=values.qat_epochs,
+        resume=values.resume,
         overwrite=values.overwrite,
+        clinc_oos=values.clinc_oos,
+        title=values.title,
+        encoder={
+            k: v for k, v in {"width": values.width, "pooling": values.pooling}.items() if v is not None
+        },
+        per_channel=values.per_channel,
     )
     return 0
 
@@ -227,7 +255,7 @@ COMMAND = Command(
     "tflnlu-bench [--data=PATH --format=FMT] --out=DIR [--variants=a,b] [--resume | --overwrite]",
     define_flags,
     main,
-    lambda values: (
+    on_interrupt=lambda values: (
         f"finished variants are in {values.out}/{RESULTS}; run the same command with --resume to go on"
     ),
 )

@@ -20,7 +20,7 @@ from pathlib import Path
 from tflnlu.cli.common import Command, FlagDefiner, UsageError
 from tflnlu.data.builtin import BUILTIN_NAME
 from tflnlu.data.example import DataError, fingerprint
-from tflnlu.data.readers import FORMATS, SPLITS, read_split
+from tflnlu.data.readers import CLINC_OOS_CHOICES, FORMATS, SPLITS, read_split
 from tflnlu.data.vocab import Vocabulary
 from tflnlu.export.options import EXPORT_JSON
 from tflnlu.modelfile.metadata import read_metadata
@@ -37,7 +37,9 @@ def define_flags(define: FlagDefiner) -> None:
     define.string("model", None, "Exported .tflite.")
     define.string("data", None, "Data: a directory, or one file (default: the data its export.json records).")
     define.enum("format", None, FORMATS, "Format of --data (default: the one its export.json records).")
-    define.enum("clinc_oos", "label", ["label", "drop"], "CLINC150 out-of-scope rows: an intent, or dropped.")
+    define.enum(
+        "clinc_oos", "label", list(CLINC_OOS_CHOICES), "CLINC150 out-of-scope rows: an intent, or dropped."
+    )
     define.enum("split", "test", list(SPLITS), "Split to evaluate.")
     define.enum(
         "unknown_labels",
@@ -62,7 +64,9 @@ def export_record(model_path: str, log=print) -> dict | None:
         return None
 
 
-def load_split(data: str | None, fmt: str | None, split: str, clinc_oos: str, record: dict | None, log=print):
+def load_split(
+    data: str | None, fmt: str | None, split: str, *, clinc_oos: str, record: dict | None, log=print
+):
     """The examples of `split` and where they came from."""
     recorded = (record or {}).get("data") or {}
     if data is None:
@@ -112,7 +116,7 @@ def run(
     vocab = Vocabulary(metadata["vocab"])
     labels = LabelSet(metadata["intents"], metadata["tags"], metadata["domains"])
     record = export_record(model_path, log)
-    examples, source = load_split(data, fmt, split, clinc_oos, record, log)
+    examples, source = load_split(data, fmt, split, clinc_oos=clinc_oos, record=record, log=log)
     unknown = check_labels(examples, labels, unknown_labels, source)
     ids = encode(examples, vocab, labels, metadata["tokenizer"]["max_len"]).ids
     model = open_runner(model_bytes, model_path)

@@ -15,7 +15,14 @@ from tflnlu.cli.common import Command, FlagDefiner, UsageError
 from tflnlu.data.builtin import BUILTIN_NAME
 from tflnlu.data.load import load_data
 from tflnlu.data.readers import FORMATS
-from tflnlu.export.options import GOLDEN_CHOICES, LOOKUPS, TARGETS, ExportOptions, check_export_output
+from tflnlu.export.options import (
+    GOLDEN_CHOICES,
+    LOOKUPS,
+    TARGETS,
+    ExportOptions,
+    check_export_output,
+    check_options_fit_run,
+)
 from tflnlu.layers.codes import CODE_STORAGE_BITS
 from tflnlu.modelfile.size import format_report
 from tflnlu.nlu.metrics import summary
@@ -65,7 +72,9 @@ def run(
     overwrite: bool = False,
 ) -> dict:
     """The export job; `out` and the run are checked before the data is read."""
-    source = read_config(Path(run_dir)).get("data") or {}
+    run_config = read_config(Path(run_dir))
+    check_options_fit_run(options, run_config)
+    source = run_config.get("data") or {}
     if not data and not source:
         raise ValueError(f"{run_dir} does not record its data (trained through the Python API): pass --data")
     data = data or (None if source.get("source") == BUILTIN_NAME else source.get("source"))
@@ -76,13 +85,17 @@ def run(
         "languages": source.get("languages", ["en"]),
         "clinc_oos": source.get("clinc_oos", "label"),
     }
-    splits, _ = load_data(
-        data, data_info["format"], data_info["languages"], data_info["clinc_oos"], False, log
-    )
     from tflnlu.export.export import export_run  # TensorFlow: imported once the checks passed
 
+    splits, _ = load_data(
+        data,
+        data_info["format"],
+        languages=data_info["languages"],
+        clinc_oos=data_info["clinc_oos"],
+        log=log,
+    )
     result = export_run(
-        Path(run_dir), Path(out), splits, options, log, overwrite=overwrite, data_info=data_info
+        Path(run_dir), Path(out), splits, options, log=log, overwrite=overwrite, data_info=data_info
     )
     log(format_report(result["size"]))
     tests = result["test"]
@@ -134,7 +147,7 @@ def main(values, positional: list[str]) -> int:
         max_arena_bytes=values.max_arena_bytes,
         golden=values.golden,
     )
-    run(values.run, values.out, options, values.data, values.format, overwrite=values.overwrite)
+    run(values.run, values.out, options, data=values.data, fmt=values.format, overwrite=values.overwrite)
     return 0
 
 
@@ -143,5 +156,5 @@ COMMAND = Command(
     "tflnlu-export --run=RUN_DIR --out=DIR [--lookup=builtin|custom] [--target=desktop|mcu] [--max_bytes=N]",
     define_flags,
     main,
-    lambda values: f"nothing was written to {values.out} (an earlier export there is unchanged)",
+    on_interrupt=lambda values: f"nothing was written to {values.out} (an earlier export there is unchanged)",
 )

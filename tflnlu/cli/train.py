@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tflnlu.cli.common import Command, FlagDefiner, UsageError
 from tflnlu.data.load import load_data
-from tflnlu.data.readers import FORMATS
+from tflnlu.data.readers import CLINC_OOS_CHOICES, FORMATS
 from tflnlu.models.config import DPQ_VARIANTS, EMBEDDINGS, POOLINGS, ModelConfig
 from tflnlu.nlu.metrics import format_slot_f1
 from tflnlu.outputs import prepare_output
@@ -34,7 +34,7 @@ def define_flags(define: FlagDefiner) -> None:
     define.enum("format", "massive", FORMATS, "Format of --data.")
     define.list("languages", ["en"], "Languages of the built-in data set (used without --data).")
     define.enum(
-        "clinc_oos", "label", ["label", "drop"], "CLINC150 out-of-scope: its own intent, or left out."
+        "clinc_oos", "label", list(CLINC_OOS_CHOICES), "CLINC150 out-of-scope: its own intent, or left out."
     )
     define.bool("skip_bad_rows", False, "Skip malformed rows (and report how many) instead of failing.")
     define.string("out", DEFAULT_OUT, "Run directory to write.")
@@ -103,6 +103,7 @@ def run(
     data: str | None = None,
     fmt: str = "massive",
     out: str = DEFAULT_OUT,
+    *,
     languages: list[str] = ("en",),
     clinc_oos: str = "label",
     skip_bad_rows: bool = False,
@@ -118,9 +119,20 @@ def run(
     prepare_output(Path(out), RUN, overwrite=overwrite, keep=resume)  # before reading data; removes nothing
     from tflnlu.train.trainer import train  # TensorFlow: imported once the checks passed
 
-    splits, info = load_data(data, fmt, list(languages), clinc_oos, skip_bad_rows, log)
+    splits, info = load_data(
+        data, fmt, languages=list(languages), clinc_oos=clinc_oos, skip_bad_rows=skip_bad_rows, log=log
+    )
     log(", ".join(f"{name} {len(examples)}" for name, examples in splits.items()) + " examples")
-    result = train(splits, Path(out), model_options, train_config, info, resume, overwrite, log)
+    result = train(
+        splits,
+        Path(out),
+        model_options,
+        train_config,
+        data_info=info,
+        resume=resume,
+        overwrite=overwrite,
+        log=log,
+    )
     log(format_metrics(result))
     log(f"run written to {out}")
     return result
@@ -157,13 +169,13 @@ def main(values, positional: list[str]) -> int:
         values.data,
         values.format,
         values.out,
-        values.languages,
-        values.clinc_oos,
-        values.skip_bad_rows,
-        values.resume,
-        values.overwrite,
-        _model_options(values),
-        {name: values[name].value for name in _TRAIN_FLAGS},
+        languages=values.languages,
+        clinc_oos=values.clinc_oos,
+        skip_bad_rows=values.skip_bad_rows,
+        resume=values.resume,
+        overwrite=values.overwrite,
+        model_options=_model_options(values),
+        train_options={name: values[name].value for name in _TRAIN_FLAGS},
     )
     return 0
 
@@ -186,5 +198,5 @@ COMMAND = Command(
     "tflnlu-train [--data=PATH --format=FMT] [--out=DIR] [--resume | --overwrite] [model and training flags]",
     define_flags,
     main,
-    interrupted,
+    on_interrupt=interrupted,
 )

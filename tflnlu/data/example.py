@@ -63,7 +63,7 @@ def example_from_pieces(pieces: Sequence[Piece], intent: str, domain: str | None
         if slot is not None and index not in begun:
             raise ValueError(f"slot {slot!r} covers no token")
     text = "".join(text for text, _ in pieces)
-    return Example(text, tuple(t.text for t in tokens), tuple(tags), intent, domain)
+    return Example(text, tuple(t.text for t in tokens), tuple(tags), intent, domain=domain)
 
 
 def bio_spans(tags: Sequence[str]) -> set[tuple[int, int, str]]:

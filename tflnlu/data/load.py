@@ -8,7 +8,13 @@ from tflnlu.data.readers import read_splits
 
 
 def load_data(
-    data: str | None, fmt: str, languages: list[str], clinc_oos: str, skip_bad_rows: bool, log=print
+    data: str | None,
+    fmt: str,
+    *,
+    languages: list[str] = ("en",),
+    clinc_oos: str = "label",
+    skip_bad_rows: bool = False,
+    log=print,
 ):
     """Splits and a description of where they came from (stored in the run's config)."""
     if data is None:

@@ -21,6 +21,7 @@ from tflnlu.data.example import DataError, Example, Piece, example_from_pieces
 FORMATS = ("massive", "clinc150", "bio", "csv")
 SPLITS = ("train", "dev", "test")
 OOS_INTENT = "oos"
+CLINC_OOS_CHOICES = ("label", "drop")  # CLINC150's out-of-scope rows: their own intent, or left out
 _DEV_FRACTION_PERCENT = 10
 
 # File names accepted for each split inside a data directory.
@@ -168,8 +169,8 @@ def _csv_example(row: list[str]) -> Example:
 
 def read_clinc150(path: Path, oos: str = "label", skip_bad: bool = False) -> ReadReport:
     """CLINC150 `data_full.json`. oos='label': out-of-scope is the intent 'oos'; 'drop': left out."""
-    if oos not in ("label", "drop"):
-        raise ValueError(f"oos must be 'label' or 'drop', got {oos!r}")
+    if oos not in CLINC_OOS_CHOICES:
+        raise ValueError(f"oos must be one of {CLINC_OOS_CHOICES}, got {oos!r}")
     path = Path(path)
     if path.is_dir():
         path = path / "data_full.json"

@@ -115,9 +115,12 @@ def normalized_prefix_lengths(text: str) -> list[int]:
 
 
 def original_span(lengths: list[int], start: int, end: int) -> tuple[int, int]:
-    """The shortest slice of the original text whose normalization covers the normalized
-    characters [start, end): from the last position reaching at most `start` to the first
-    reaching at least `end` (`lengths` from normalized_prefix_lengths)."""
+    """The slice of the original text whose normalization is the normalized characters
+    [start, end): from the last position reaching `start` to the last reaching at most `end`
+    (so a combining mark NFKC merged into the token's last letter is inside), one further when
+    a character expanding past `end` is cut (`lengths` from normalized_prefix_lengths)."""
     first = bisect.bisect_right(lengths, start) - 1
-    last = bisect.bisect_left(lengths, end)
+    last = bisect.bisect_right(lengths, end) - 1
+    if lengths[last] < end:
+        last += 1
     return first, min(last, len(lengths) - 1)

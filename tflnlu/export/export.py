@@ -36,6 +36,7 @@ from tflnlu.export.options import (
     TOKENIZER_JSON,
     ExportOptions,
     check_export_output,
+    check_options_fit_run,
 )
 from tflnlu.export.quantize import convert_int8, quantize_aware_model
 from tflnlu.io import atomic_directory, write_bytes_atomic, write_json_atomic
@@ -54,8 +55,8 @@ from tflnlu.tf import keras
 from tflnlu.train import run_dir
 from tflnlu.train.config import TrainConfig
 from tflnlu.train.predict import keras_predictor
-from tflnlu.train.run_dir import Run, load_run
-from tflnlu.train.trainer import fine_tune
+from tflnlu.train.run_dir import Run, load_run, read_config
+from tflnlu.train.trainer import TrainingData, fine_tune
 
 
 def export_embedding(run: Run, options: ExportOptions):
@@ -107,11 +108,18 @@ class Prepared:
     """Stage 1's result: the run, its data encoded, the export-form model and the fp32 numbers."""
 
     run: Run
-    splits: dict
-    encoded: dict
+    data: TrainingData  # the splits, encoded with the run's vocabulary and labels
     model: keras.Model  # the export form (int8-faked embedding), before QAT
     fp32_test: dict  # the trained run's test metrics (the Keras fp32 model)
     before_qat: dict  # the export form's, before QAT
+
+    @property
+    def splits(self) -> dict:
+        return self.data.splits
+
+    @property
+    def encoded(self) -> dict:
+        return self.data.encoded
 
 
 @dataclass
@@ -143,14 +151,15 @@ def export_run(
     post-training quantization. `data_info` (where the data came from) is recorded in
     export.json with a fingerprint of the test split."""
     check_export_output(out, run_directory, overwrite)
+    check_options_fit_run(options, read_config(run_directory))
     keras.utils.set_random_seed(options.seed)
     prepared = prepare(run_directory, splits, options, model=model, log=log)
     qat_model = quantize_aware(prepared, options, log)
     converted = convert(prepared, qat_model, options, log)
     lowered = lower(prepared, converted, options)
-    result = verify(prepared, lowered, qat_model, options, log)
+    result = verify(prepared, lowered, qat_model, options, log=log)
     result["data"] = {**(data_info or {}), "test_sha256": fingerprint(splits["test"])}
-    write(Path(out), prepared, lowered, result, options)
+    write(Path(out), prepared, lowered, result, options=options)
     return result
 
 
@@ -172,7 +181,7 @@ def prepare(run_directory: Path, splits: dict, options: ExportOptions, *, model=
     log(
         f"fp32 test intent {fp32['intent_accuracy']:.4f}; int8 embedding, before QAT {before['intent_accuracy']:.4f}"
     )
-    return Prepared(run, splits, encoded, model, fp32, before)
+    return Prepared(run, TrainingData(splits, encoded, run.labels), model, fp32_test=fp32, before_qat=before)
 
 
 def quantize_aware(prepared: Prepared, options: ExportOptions, log=print) -> keras.Model:
@@ -182,7 +191,7 @@ def quantize_aware(prepared: Prepared, options: ExportOptions, log=print) -> ker
         return prepared.model
     qat_model = quantize_aware_model(prepared.model, options.per_channel)
     config = _qat_config(prepared.run, options)
-    fine_tune(qat_model, prepared.encoded, prepared.splits, prepared.run.labels, config, log)
+    fine_tune(qat_model, prepared.data, config, log)
     return qat_model
 
 
@@ -209,7 +218,7 @@ def lower(prepared: Prepared, converted: bytes, options: ExportOptions) -> Lower
     check_budget(report, options.max_bytes, "the exported model")
     if options.target == "mcu":
         check_operators(info)
-    return Lowered(builtin_bytes, model_bytes, info, report, float_tensors(converted))
+    return Lowered(builtin_bytes, model_bytes, info, report=report, float_tensors=float_tensors(converted))
 
 
 def verify(
@@ -263,7 +272,7 @@ def _verify_mcu(prepared: Prepared, lowered: Lowered, options: ExportOptions, lo
     return mcu
 
 
-def write(out: Path, prepared: Prepared, lowered: Lowered, result: dict, options: ExportOptions) -> None:
+def write(out: Path, prepared: Prepared, lowered: Lowered, result: dict, *, options: ExportOptions) -> None:
     """Every file of the export into a temporary directory, swapped in whole at the end."""
     run, splits = prepared.run, prepared.splits
     with atomic_directory(out) as directory:

@@ -70,6 +70,12 @@ class ExportOptions:
             raise ValueError("--max_flash_bytes and --max_arena_bytes apply to --target=mcu only")
 
 
+def check_options_fit_run(options: ExportOptions, run_config: dict) -> None:
+    """Options the run cannot satisfy, refused from its config.json alone (before any work)."""
+    if options.lookup == "custom" and run_config.get("model", {}).get("embedding") == "full":
+        raise ValueError("--lookup=custom needs a DPQ run: a full embedding has no codes to look up")
+
+
 def check_export_output(out: Path, run_directory: Path, overwrite: bool, data: str | None = None) -> None:
     """Before any work: `out` is new, empty or an earlier export (replaced only with
     `overwrite`), and neither the run nor the data lies inside it."""

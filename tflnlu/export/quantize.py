@@ -13,11 +13,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+
+# First TensorFlow through tflnlu.tf: without it, MissingTensorFlow says what to install
+# (tfmot would print a paragraph to stdout and raise its own error).
+from tflnlu.tf import keras, tf
+
+# isort: split
 import tensorflow_model_optimization as tfmot
 
 from tflnlu.modelfile.names import EMBEDDING_LAYER, SIGNATURE_INPUT, SIGNATURE_OUTPUTS
 from tflnlu.models.joint import ENCODER, INPUT_NAME, INTENT_OUTPUT, PADDING_MASK, SLOTS_OUTPUT
-from tflnlu.tf import keras, tf
 
 _qk = tfmot.quantization.keras
 

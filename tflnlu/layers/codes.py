@@ -65,7 +65,7 @@ def unpack_table(bits: int) -> np.ndarray:
 
 
 def dpq_storage_bytes(
-    vocab_size: int, num_groups: int, num_codes: int, dim: int, codebook_bytes_per_value: int
+    vocab_size: int, num_groups: int, num_codes: int, dim: int, *, codebook_bytes_per_value: int
 ) -> int:
     """Deployed bytes of a DPQ embedding: the packed codes as the file stores them, plus the
     codebook at `codebook_bytes_per_value` (4 in training logs, 1 in the int8 file)."""

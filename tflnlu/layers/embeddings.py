@@ -213,7 +213,7 @@ class DPQEmbedding(keras.layers.Layer):
 
 def dpq_storage_bytes(vocab_size: int, num_groups: int, num_codes: int, dim: int) -> int:
     """Deployed bytes of a trained DPQ table: codes as the file packs them, fp32 codebook."""
-    return _dpq_storage_bytes(vocab_size, num_groups, num_codes, dim, FLOAT_BYTES)
+    return _dpq_storage_bytes(vocab_size, num_groups, num_codes, dim, codebook_bytes_per_value=FLOAT_BYTES)
 
 
 def lookup_codebook(codebook, codes):

@@ -83,7 +83,7 @@ def read_model(data: bytes, source: str = "model", *, check_digest: bool = True)
         if not 0 <= entry.buffer < len(buffers):
             raise ModelFileError(f"{source}: metadata {entry.name!r} points to no buffer (damaged file)")
         metadata[entry.name.decode("utf-8", "replace")] = buffer_bytes(buffers[entry.buffer], data)
-    info = ModelInfo(len(data), tensors, operators, metadata, payload_digest(model, data))
+    info = ModelInfo(len(data), tensors, operators, metadata, payload_sha256=payload_digest(model, data))
     if check_digest:
         _check_digest(info, source)
     return info

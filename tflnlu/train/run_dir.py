@@ -129,4 +129,4 @@ def load_run(directory: Path) -> Run:
             f"{directory / WEIGHTS} is damaged or truncated ({type(e).__name__}: {str(e).splitlines()[0]}); "
             "train the run again"
         ) from None
-    return Run(directory, config, model_config, vocab, labels, model)
+    return Run(directory, config, model_config, vocab=vocab, labels=labels, model=model)

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,7 @@ from tflnlu.train.run_dir import RunDirectoryError
 Log = Callable[[str], None]
 
 
-def _prepare_directory(out: Path, config: dict, resume: bool, overwrite: bool, log: Log) -> dict | None:
+def _prepare_directory(out: Path, config: dict, *, resume: bool, overwrite: bool, log: Log) -> dict | None:
     """Check `out` and return the saved training state when resuming a run with the same config.
 
     Nothing but an earlier run's own files is ever removed (tflnlu.outputs): a directory that
@@ -148,9 +149,7 @@ class _Checkpointer:
             ) from None
 
 
-def _make_train_step(
-    model: keras.Model, optimizer, average: _WeightAverage, config: TrainConfig, has_domains: bool
-):
+def _make_train_step(model: keras.Model, optimizer, average: _WeightAverage, config: TrainConfig):
     sparse_ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="none")
     intent_ce = keras.losses.CategoricalCrossentropy(
         from_logits=True, label_smoothing=config.label_smoothing, reduction="none"
@@ -159,6 +158,7 @@ def _make_train_step(
     # Intent-only data has the single tag "O": its slot loss is identically 0 (and Keras'
     # sparse cross-entropy rejects a last dimension of 1), so it is left out.
     has_slots = model.output[SLOTS_OUTPUT].shape[-1] > 1
+    has_domains = DOMAIN_OUTPUT in model.output
 
     @tf.function(reduce_retracing=True)
     def step(ids, intents, tags, domains, token_mask):
@@ -193,24 +193,84 @@ def _batches(split: EncodedSplit, config: TrainConfig, epoch: int):
         yield ids, split.intents[rows], split.tags[rows], split.domains[rows], split.token_mask[rows]
 
 
+@dataclass
+class TrainingData:
+    """The splits a training reads, encoded once, and the labels they are encoded with."""
+
+    splits: dict[str, list[Example]]
+    encoded: dict[str, EncodedSplit]
+    labels: LabelSet
+
+    @classmethod
+    def encode(cls, splits: dict[str, list[Example]], vocab: Vocabulary, labels: LabelSet, max_len: int):
+        return cls(splits, {n: encode(e, vocab, labels, max_len) for n, e in splits.items()}, labels)
+
+
+@dataclass
+class _Loop:
+    """What the epoch loop updates and saves: the model, its optimizer and weight average."""
+
+    model: keras.Model
+    optimizer: object
+    average: _WeightAverage
+    checkpointer: _Checkpointer | None = None
+
+    @classmethod
+    def new(cls, model: keras.Model, config: TrainConfig, checkpoint_dir: Path | None = None) -> _Loop:
+        optimizer = keras.optimizers.Adam(config.learning_rate)
+        optimizer.build(model.trainable_variables)
+        average = _WeightAverage(model.trainable_variables, config.weight_average)
+        checkpointer = _Checkpointer(checkpoint_dir, model, optimizer, average) if checkpoint_dir else None
+        return cls(model, optimizer, average, checkpointer)
+
+
 def train(
     splits: dict[str, list[Example]],
     out: Path,
     model_options: dict | None = None,
     config: TrainConfig = TrainConfig(),
+    *,
     data_info: dict | None = None,
     resume: bool = False,
     overwrite: bool = False,
     log: Log = print,
 ) -> dict:
-    """Train a joint model on splits train/dev(/test) and write the run directory `out`.
+    """Train a joint model on splits train/dev(/test) and write the run directory `out`:
+    vocabulary and labels, the checked directory, the epoch loop, the final metrics.
 
     Returns the metrics written to metrics.json.
     """
     out = Path(out)
-    train_examples = [e for e in splits["train"] if e.intent]
-    vocab = Vocabulary.build((e.tokens for e in train_examples), config.min_count, config.max_vocab)
-    labels = LabelSet.from_examples(train_examples)
+    vocab, labels, model_config = _vocabulary_and_labels(splits["train"], config, model_options)
+    run_config = _run_config(model_config, config, data_info)
+    keras.utils.set_random_seed(config.seed)
+    model = build_model(model_config)  # any configuration error surfaces before a file is written
+    state = _prepare_directory(out, run_config, resume=resume, overwrite=overwrite, log=log)
+    if state is None:
+        write_json_atomic(out / run_dir.CONFIG, run_config)  # first: it marks the directory as a run
+        vocab.save(out / run_dir.VOCAB)
+        labels.save(out)
+    data = TrainingData.encode(splits, vocab, labels, model_config.max_len)
+    _report_unknown_labels(splits, labels, log)
+    loop = _Loop.new(model, config, out / run_dir.CHECKPOINT_DIR)
+    if state is not None:
+        loop.checkpointer.restore(state)
+        log(f"resuming {out} after epoch {state['epoch']} (best dev score {state['best_score']:.4f})")
+    state = state or {"epoch": 0, "best_score": -1.0, "best_epoch": 0, "history": []}
+    sizes = component_sizes(model)
+    log(
+        f"vocabulary {len(vocab)}, intents {len(labels.intents)}, tags {len(labels.tags)}, "
+        f"domains {len(labels.domains)}; embedding {model_config.embedding}: "
+        f"{sizes['embedding']['bytes']:,} bytes deployed, rest {sizes['rest']['parameters']:,} parameters"
+    )
+    _fit(loop, state, data, config, out=out, log=log)
+    return _final_metrics(model, state, data, sizes, out=out)
+
+
+def _vocabulary_and_labels(train_split: list[Example], config: TrainConfig, model_options: dict | None):
+    examples = [e for e in train_split if e.intent]
+    vocab = Vocabulary.build((e.tokens for e in examples), config.min_count, config.max_vocab)
+    labels = LabelSet.from_examples(examples)
     model_config = ModelConfig(
         vocab_size=len(vocab),
         num_intents=len(labels.intents),
@@ -218,48 +278,28 @@ def train(
         num_domains=len(labels.domains),
         **(model_options or {}),
     )
-    full_config = {
+    return vocab, labels, model_config
+
+
+def _run_config(model_config: ModelConfig, config: TrainConfig, data_info: dict | None) -> dict:
+    """config.json's contents, as they read back from disk (tuples are lists)."""
+    run_config = {
         "model": model_config.to_dict(),
         "train": dataclasses.asdict(config),
         "data": data_info or {},
         "tokenizer": {"version": TOKENIZER_VERSION, "max_len": model_config.max_len},
         "tflnlu_version": tflnlu.__version__,
     }
-    full_config = json.loads(json.dumps(full_config))  # tuples -> lists, as read back from disk
-    keras.utils.set_random_seed(config.seed)
-    model = build_model(model_config)  # any configuration error surfaces before a file is written
-    state = _prepare_directory(out, full_config, resume, overwrite, log)
-    if state is None:
-        write_json_atomic(out / run_dir.CONFIG, full_config)  # first: it marks the directory as a run
-        vocab.save(out / run_dir.VOCAB)
-        labels.save(out)
+    return json.loads(json.dumps(run_config))
 
-    encoded = {
-        name: encode(examples, vocab, labels, model_config.max_len) for name, examples in splits.items()
-    }
-    _report_unknown_labels(splits, labels, log)
-    optimizer = keras.optimizers.Adam(config.learning_rate)
-    optimizer.build(model.trainable_variables)
-    average = _WeightAverage(model.trainable_variables, config.weight_average)
-    checkpointer = _Checkpointer(out / run_dir.CHECKPOINT_DIR, model, optimizer, average)
-    if state is not None:
-        checkpointer.restore(state)
-        log(f"resuming {out} after epoch {state['epoch']} (best dev score {state['best_score']:.4f})")
-    else:
-        state = {"epoch": 0, "best_score": -1.0, "best_epoch": 0, "history": []}
 
-    sizes = component_sizes(model)
-    log(
-        f"vocabulary {len(vocab)}, intents {len(labels.intents)}, tags {len(labels.tags)}, "
-        f"domains {len(labels.domains)}; embedding {model_config.embedding}: "
-        f"{sizes['embedding']['bytes']:,} bytes deployed, rest {sizes['rest']['parameters']:,} parameters"
-    )
-    _fit(model, optimizer, average, checkpointer, state, encoded, splits, labels, config, out, log)
-
+def _final_metrics(model: keras.Model, state: dict, data: TrainingData, sizes: dict, *, out: Path) -> dict:
+    """The best weights scored on every split; metrics.json and history.json written."""
     model.load_weights(str(out / run_dir.WEIGHTS))
     predict = keras_predictor(model)
     metrics = {
-        name: evaluate(predict, encoded[name].ids, examples, labels) for name, examples in splits.items()
+        name: evaluate(predict, data.encoded[name].ids, examples, data.labels)
+        for name, examples in data.splits.items()
     }
     epoch_seconds = [h["seconds"] for h in state["history"]]
     result = {
@@ -288,66 +328,57 @@ def _report_unknown_labels(splits: dict[str, list[Example]], labels: LabelSet, l
             )
 
 
-def _fit(model, optimizer, average, checkpointer, state, encoded, splits, labels, config, out, log) -> None:
-    step = _make_train_step(model, optimizer, average, config, bool(labels.domains))
-    predict = keras_predictor(model)
-    train_split = encoded["train"]
-    steps = -(-len(train_split.ids) // config.batch_size)
-    interactive = sys.stdout.isatty()
+def _fit(loop: _Loop, state: dict, data: TrainingData, config: TrainConfig, *, out: Path, log: Log) -> None:
+    """Epochs until `config.epochs` or `config.patience` epochs without a better dev score;
+    the best weights saved as they come, the whole state checkpointed after every epoch."""
+    step = _make_train_step(loop.model, loop.optimizer, loop.average, config)
+    predict = keras_predictor(loop.model)
+    steps = -(-len(data.encoded["train"].ids) // config.batch_size)
     while state["epoch"] < config.epochs and state["epoch"] - state["best_epoch"] < config.patience:
         epoch = state["epoch"] + 1
         started = time.monotonic()
-        bar = keras.utils.Progbar(steps, verbose=1 if interactive else 0, stateful_metrics=["loss"])
+        bar = keras.utils.Progbar(steps, verbose=1 if sys.stdout.isatty() else 0, stateful_metrics=["loss"])
         losses = []
-        for i, batch in enumerate(_batches(train_split, config, epoch)):
+        for i, batch in enumerate(_batches(data.encoded["train"], config, epoch)):
             losses.append(float(step(*batch)))
             bar.update(i + 1, [("loss", losses[-1])])
         seconds = time.monotonic() - started
-        with average.applied():
-            dev = evaluate(predict, encoded["dev"].ids, splits["dev"], labels)
+        with loop.average.applied():
+            dev = evaluate(predict, data.encoded["dev"].ids, data.splits["dev"], data.labels)
             score = dev_score(dev)
             improved = score > state["best_score"]
             if improved:
-                run_dir.save_weights_atomic(model, out / run_dir.WEIGHTS)
+                run_dir.save_weights_atomic(loop.model, out / run_dir.WEIGHTS)
                 state.update(best_score=score, best_epoch=epoch)
         state["epoch"] = epoch
-        state["history"].append(
-            {
-                "epoch": epoch,
-                "loss": float(np.mean(losses)),
-                "seconds": seconds,
-                "dev": dev,
-                "dev_score": score,
-            }
-        )
-        checkpointer.save(state)
-        slot = format_slot_f1(dev)
+        record = {
+            "epoch": epoch,
+            "loss": float(np.mean(losses)),
+            "seconds": seconds,
+            "dev": dev,
+            "dev_score": score,
+        }
+        state["history"].append(record)
+        loop.checkpointer.save(state)
         log(
             f"epoch {epoch}/{config.epochs}  loss {np.mean(losses):.4f}  dev intent {dev['intent_accuracy']:.4f}"
-            f"  slot F1 {slot}  ({seconds:.1f}s){'  *best' if improved else ''}"
+            f"  slot F1 {format_slot_f1(dev)}  ({seconds:.1f}s){'  *best' if improved else ''}"
         )
     if state["epoch"] - state["best_epoch"] >= config.patience:
         log(f"early stop: no dev improvement for {config.patience} epochs (best epoch {state['best_epoch']})")
 
 
-def fine_tune(
-    model: keras.Model,
-    encoded: dict[str, EncodedSplit],
-    splits: dict[str, list[Example]],
-    labels: LabelSet,
-    config: TrainConfig,
-    log: Log = print,
-) -> dict:
+def fine_tune(model: keras.Model, data: TrainingData, config: TrainConfig, log: Log = print) -> dict:
     """`config.epochs` epochs on an already trained model (quantization-aware fine-tuning),
     keeping the weights of the best dev epoch. Returns that epoch's dev metrics."""
     optimizer = keras.optimizers.Adam(config.learning_rate)
-    step = _make_train_step(model, optimizer, _WeightAverage([], 0.0), config, bool(labels.domains))
+    step = _make_train_step(model, optimizer, _WeightAverage([], 0.0), config)
     predict = keras_predictor(model)
     best_score, best_weights, best_dev = -1.0, model.get_weights(), None
     for epoch in range(1, config.epochs + 1):
         started = time.monotonic()
-        losses = [float(step(*batch)) for batch in _batches(encoded["train"], config, epoch)]
-        dev = evaluate(predict, encoded["dev"].ids, splits["dev"], labels)
+        losses = [float(step(*batch)) for batch in _batches(data.encoded["train"], config, epoch)]
+        dev = evaluate(predict, data.encoded["dev"].ids, data.splits["dev"], data.labels)
         score = dev_score(dev)
         if score > best_score:
             best_score, best_weights, best_dev = score, model.get_weights(), dev

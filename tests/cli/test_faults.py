@@ -610,3 +610,15 @@ def test_export_records_its_data(world):
     """export.json records the data and its test split's fingerprint."""
     record = json.loads((world["export"] / "export.json").read_text())
     assert record["data"]["source"] == str(world["data"]) and len(record["data"]["test_sha256"]) == 64
+
+
+def test_every_command_can_be_imported_and_run_in_one_process(capsys):
+    """Flags are defined per run: no DuplicateFlagError between commands sharing --data, --out."""
+    import importlib
+
+    from tflnlu.cli.launch import COMMANDS
+
+    for name in COMMANDS:
+        module = importlib.import_module(f"tflnlu.cli.{name}")
+        assert execute(module.COMMAND, [f"tflnlu-{name}", "--help"]) == 0
+        assert capsys.readouterr().out.startswith(f"usage: tflnlu-{name}")

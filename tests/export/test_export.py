@@ -230,3 +230,95 @@ def test_data_the_run_was_not_trained_on_is_refused(exported, tmp_path):
     with pytest.raises(ValueError, match="1 intent\\(s\\) the run does not know \\('never_seen'\\)"):
         export_run(root / "run", tmp_path / "out", other, ExportOptions(qat_epochs=1), log=lambda _: None)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture(scope="module")
+def stages(exported):
+    """The export pipeline run stage by stage (PTQ: quick), as export_run chains them."""
+    from tflnlu.export import export as pipeline
+
+    root, splits, _ = exported
+    options = ExportOptions(qat_epochs=0)
+    prepared = pipeline.prepare(root / "run", splits, options, log=lambda _: None)
+    qat_model = pipeline.quantize_aware(prepared, options)
+    converted = pipeline.convert(prepared, qat_model, options, log=lambda _: None)
+    lowered = pipeline.lower(prepared, converted, options)
+    result = pipeline.verify(prepared, lowered, qat_model, options)
+    return {
+        "prepared": prepared,
+        "qat": qat_model,
+        "converted": converted,
+        "lowered": lowered,
+        "result": result,
+    }
+
+
+def test_stage_prepare_scores_the_trained_model_and_builds_the_export_form(exported, stages):
+    root = exported[0]
+    prepared = stages["prepared"]
+    metrics = json.loads((root / "run" / "metrics.json").read_text())
+    assert prepared.fp32_test == metrics["splits"]["test"]  # the run's own model, the same numbers
+    assert type(prepared.model.get_layer("embedding")).__name__ == "CodebookLookup"
+    assert prepared.encoded["test"].ids.shape == (2, 12)
+
+
+def test_stage_quantize_aware_is_the_model_itself_without_qat_epochs(stages):
+    assert stages["qat"] is stages["prepared"].model
+
+
+def test_stage_convert_gives_a_plain_int8_file(stages):
+    info = read_model(stages["converted"])
+    assert "tflnlu" not in info.metadata and {"GATHER", "FULLY_CONNECTED"} <= set(info.operators)
+
+
+def test_stage_lower_adds_metadata_and_checksum_and_checks_the_budget(stages):
+    from tflnlu.export import export as pipeline
+    from tflnlu.modelfile.flatbuffer import CHECKSUM_METADATA
+
+    lowered = stages["lowered"]
+    assert lowered.model_bytes == lowered.builtin_bytes
+    assert {"tflnlu", CHECKSUM_METADATA} <= set(lowered.info.metadata)
+    assert lowered.report["file_bytes"] == len(lowered.model_bytes)
+    with pytest.raises(BudgetExceeded):
+        pipeline.lower(stages["prepared"], stages["converted"], ExportOptions(qat_epochs=0, max_bytes=100))
+
+
+def test_stage_verify_measures_the_file(stages):
+    result = stages["result"]
+    runner = LiteRTModel(stages["lowered"].model_bytes)
+    ids = stages["prepared"].encoded["test"].ids
+    intents = runner(ids)[0].argmax(-1)
+    labels = stages["prepared"].run.labels
+    expected = np.mean(
+        [
+            labels.intents[i] == e.intent
+            for i, e in zip(intents, stages["prepared"].splits["test"], strict=True)
+        ]
+    )
+    assert result["test"]["tflite"]["intent_accuracy"] == expected
+    assert result["size"] == stages["lowered"].report and result["compression"] < 1
+
+
+def test_stage_write_puts_every_file_in_place_at_once(stages, tmp_path):
+    from tflnlu.export import export as pipeline
+
+    pipeline.write(
+        tmp_path / "out",
+        stages["prepared"],
+        stages["lowered"],
+        dict(stages["result"]),
+        options=ExportOptions(golden="none"),
+    )
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        [
+            "model.tflite",
+            "export.json",
+            "tokenizer.json",
+            "vocab.txt",
+            "intents.txt",
+            "tags.txt",
+            "domains.txt",
+        ]
+    )
+    assert (tmp_path / "out" / "model.tflite").read_bytes() == stages["lowered"].model_bytes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary left

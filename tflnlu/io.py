@@ -62,28 +62,38 @@ def atomic_directory(final: Path) -> Iterator[Path]:
     """Yield a temporary sibling directory; it becomes `final` only if the block succeeds.
 
     An existing `final` is renamed aside first and removed only once the new directory is in
-    place, so a failure at any point leaves either the old directory or the new one whole.
-    Callers check beforehand that `final` holds nothing but their own earlier output
-    (tflnlu.outputs).
+    place, so a failure at any point leaves either the old directory or the new one whole (and
+    no temporary). `final` is resolved first: a symbolic link keeps pointing where it pointed
+    (its target is replaced), and `.` works. Callers check beforehand that `final` holds
+    nothing but their own earlier output (tflnlu.outputs).
     """
-    final = Path(final)
+    final = Path(final).resolve()
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=".tmp"))
     try:
         yield tmp
         os.chmod(tmp, directory_mode())
-        old = None
-        if final.exists():
-            old = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=".old"))
-            os.replace(final, old / final.name)
-        try:
-            os.replace(tmp, final)
-        except BaseException:
-            if old is not None:
-                os.replace(old / final.name, final)  # put the old directory back
-            raise
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        _swap_in(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _swap_in(new: Path, final: Path) -> None:
+    """`new` becomes `final`; an existing `final` is deleted only once `new` is in its place."""
+    if not final.exists():
+        os.replace(new, final)
+        return
+    aside = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=".old"))
+    try:
+        os.replace(final, aside / final.name)
+    except BaseException:
+        aside.rmdir()
+        raise
+    try:
+        os.replace(new, final)
+    except BaseException:
+        os.replace(aside / final.name, final)  # put the old directory back
+        aside.rmdir()
+        raise
+    shutil.rmtree(aside, ignore_errors=True)

@@ -12,10 +12,11 @@ in the first second, not after an hour of training.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -23,22 +24,68 @@ class OutputPathError(ValueError):
     """An output path that cannot or must not be written; the message says what to do."""
 
 
+# The temporaries tflnlu's atomic writers leave if killed: `.<name>.<8 random>.tmp` (tflnlu.io)
+# and `.weights.<8 random>.h5` (the run's weights). tempfile's random part is 8 of [a-z0-9_].
+_TEMPORARY = r"\.{name}\.[a-z0-9_]{{8}}\.(tmp|h5)"
+
+
 @dataclass(frozen=True)
 class OutputKind:
-    """A kind of directory a command writes: its marker file and every entry it may hold."""
+    """A kind of directory a command writes: its marker file and every entry it may hold.
+
+    `entries` are exact top-level names; `patterns` regular expressions for names that vary
+    (checkpoint files); `children` what a top-level directory may hold, itself an OutputKind
+    (checked recursively), or `EACH` an OutputKind every subdirectory must be (a benchmark's
+    runs/ holds runs). Nothing else is ever removed by --overwrite."""
 
     name: str  # "run", "export", "benchmark" (for messages)
     marker: str  # the file whose presence says "this is one of ours"
     entries: frozenset[str]  # top-level names the kind writes (files and directories)
     resumable: bool = False  # the command has --resume to continue such an output
+    patterns: tuple[str, ...] = ()
+    children: dict = field(default_factory=dict)  # directory entry -> OutputKind | Each
+    children_any: tuple[str, ...] = ()  # patterns of directories whose contents are all ours
 
     def owns(self, name: str) -> bool:
-        """One of the kind's entries, or a temporary an atomic writer left behind when it was
-        killed (".weights.x1y2.h5", ".model.tflite.x1y2.tmp"); nothing else (not .git)."""
-        if name in self.entries:
+        """One of the kind's names, or a temporary an atomic writer of one left behind."""
+        if name in self.entries or any(re.fullmatch(p, name) for p in self.patterns):
             return True
-        stems = {entry.split(".")[0] for entry in self.entries} | set(self.entries)
-        return name.startswith(".") and any(name.startswith(f".{stem}.") for stem in stems)
+        stems = {entry.removesuffix(".h5") if entry.endswith(".h5") else entry for entry in self.entries}
+        return any(re.fullmatch(_TEMPORARY.format(name=re.escape(stem)), name) for stem in stems)
+
+    def foreign(self, directory: Path, prefix: str = "") -> list[str]:
+        """Paths under `directory` this kind did not write (relative, "/"-joined)."""
+        found = []
+        for entry in sorted(Path(directory).iterdir()):
+            shown = f"{prefix}{entry.name}"
+            if not self.owns(entry.name) or entry.is_symlink():
+                found.append(shown)
+            elif entry.is_dir() and not any(re.fullmatch(p, entry.name) for p in self.children_any):
+                found += _foreign_child(self.children.get(entry.name), entry, shown)
+        return found
+
+
+@dataclass(frozen=True)
+class Each:
+    """A directory whose every entry is a directory of `kind` (or missing its marker: foreign)."""
+
+    kind: OutputKind
+
+
+def _foreign_child(rule, directory: Path, shown: str) -> list[str]:
+    """What a directory inside an output holds that its rule does not allow; without a rule,
+    everything in it (a directory where the kind writes none is not the kind's)."""
+    if rule is None:
+        return [f"{shown}/{p.name}" for p in sorted(directory.iterdir())] or []
+    if isinstance(rule, Each):
+        found = []
+        for sub in sorted(directory.iterdir()):
+            if not sub.is_dir() or sub.is_symlink() or not (sub / rule.kind.marker).is_file():
+                found.append(f"{shown}/{sub.name}")
+            else:
+                found += rule.kind.foreign(sub, f"{shown}/{sub.name}/")
+        return found
+    return rule.foreign(directory, f"{shown}/")
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -48,21 +95,30 @@ def _nearest_existing(path: Path) -> Path:
     return path
 
 
-def check_writable(path: Path, flag: str = "--out") -> None:
+def check_writable(path: Path, flag: str = "--out", *, replaced_whole: bool = False) -> None:
     """Raise OutputPathError unless `path` (a directory, existing or not) can be created and
-    written. A probe file is created and removed: `os.access` says yes to root everywhere."""
+    written. A probe file is created and removed: `os.access` says yes to root everywhere.
+    `replaced_whole`: the output is built beside `path` and swapped in (an export), so the
+    parent directory must be writable too."""
     path = Path(path)
+    if path.is_symlink() and not path.exists():
+        raise OutputPathError(f"{flag}={path} is a symbolic link to nothing: remove it or pass another path")
     if path.exists() and not path.is_dir():
         raise OutputPathError(f"{flag}={path} is a file, not a directory: pass a directory path")
-    base = _nearest_existing(path)
-    if not base.is_dir():
-        raise OutputPathError(f"{flag}={path} cannot be created: {base} is a file, not a directory")
-    try:
-        fd, probe = tempfile.mkstemp(dir=base, prefix=".tflnlu-probe-")
-    except OSError as e:
-        raise OutputPathError(f"{flag}={path} cannot be written: {base}: {e.strerror}") from None
-    os.close(fd)
-    os.unlink(probe)
+    places = [_nearest_existing(path)]
+    if replaced_whole:
+        places.append(_nearest_existing(path.resolve().parent))
+    for base in places:
+        if not base.is_dir():
+            raise OutputPathError(f"{flag}={path} cannot be created: {base} is a file, not a directory")
+        try:
+            fd, probe = tempfile.mkstemp(dir=base, prefix=".tflnlu-probe-")
+        except OSError as e:
+            raise OutputPathError(
+                f"{flag}={path} cannot be written: {base}: {e.strerror}; choose a directory you can write"
+            ) from None
+        os.close(fd)
+        os.unlink(probe)
 
 
 def _is_within(inner: Path, outer: Path) -> bool:
@@ -87,6 +143,7 @@ def prepare_output(
     keep: bool = False,
     flag: str = "--out",
     protected: Sequence[tuple[Path, str]] = (),
+    replaced_whole: bool = False,
 ) -> str:
     """Check `path` before any work; returns what it is: "new", "ours" or "ours, replaced".
 
@@ -94,7 +151,9 @@ def prepare_output(
     overwrite=True the kind's own entries are removed (nothing else is there, or it refuses).
     """
     path = Path(path)
-    check_writable(path, flag)
+    if keep and overwrite:
+        raise OutputPathError("--resume and --overwrite contradict each other: pass one of them")
+    check_writable(path, flag, replaced_whole=replaced_whole)
     check_not_protected(path, protected, flag)
     if not path.exists() or not any(path.iterdir()):
         return "new"
@@ -103,7 +162,7 @@ def prepare_output(
             f"{flag}={path} is not empty and is not a tflnlu {kind.name} (no {kind.marker}): "
             f"choose another {flag}; nothing there was changed"
         )
-    foreign = sorted(p.name for p in path.iterdir() if not kind.owns(p.name))
+    foreign = kind.foreign(path)
     if foreign:
         shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
         raise OutputPathError(
@@ -122,11 +181,15 @@ def prepare_output(
 
 
 def remove_owned(path: Path, kind: OutputKind) -> None:
-    """Delete the entries of an earlier output of `kind` in `path` (checked by prepare_output)."""
+    """Delete an earlier output of `kind` in `path`, checked again first: if anything in it is
+    not the kind's own (prepare_output refused that already), nothing at all is removed."""
+    foreign = kind.foreign(path)
+    if foreign:
+        raise OutputPathError(
+            f"{path} holds files tflnlu did not write ({', '.join(foreign[:5])}): nothing removed"
+        )
     for entry in Path(path).iterdir():
-        if not kind.owns(entry.name):
-            raise OutputPathError(f"{entry} was not written by tflnlu: not removed")  # checked before
-        if entry.is_dir() and not entry.is_symlink():
+        if entry.is_dir():
             shutil.rmtree(entry)
         else:
             entry.unlink()

@@ -158,7 +158,7 @@ CASES: list[Case] = [
             "--width=16",
         ],
         2,
-        r"cannot resume .*different configuration \(model\.width\)",
+        r"cannot resume .*other settings \(model\.width\).*--overwrite",
     ),
     (
         "train-resume-with-a-damaged-checkpoint-state",
@@ -171,6 +171,68 @@ CASES: list[Case] = [
         ],
         2,
         r"checkpoint/state\.json is damaged .*pass --overwrite to train it again",
+    ),
+    (
+        "train-resume-and-overwrite",
+        train_cli,
+        lambda w, t: [
+            f"--data={w['data']}",
+            f"--out={_copy(w['run'], t / 'run')}",
+            "--resume",
+            "--overwrite",
+        ],
+        2,
+        r"--resume and --overwrite contradict each other",
+    ),
+    (
+        "train-empty-dilations",
+        train_cli,
+        lambda w, t: [f"--data={w['data']}", f"--out={t / 'new'}", "--dilations="],
+        2,
+        r"--dilations needs at least one integer",
+    ),
+    (
+        "train-overwrite-a-run-with-a-user-file-in-its-checkpoint",
+        train_cli,
+        lambda w, t: [
+            f"--data={w['data']}",
+            "--overwrite",
+            f"--out={_run_with_user_file(w, t, 'checkpoint/NOTES.txt')}",
+        ],
+        2,
+        r"holds files tflnlu did not write \(checkpoint/NOTES\.txt\)",
+    ),
+    (
+        "train-overwrite-a-run-with-a-hidden-user-file",
+        train_cli,
+        lambda w, t: [
+            f"--data={w['data']}",
+            "--overwrite",
+            f"--out={_run_with_user_file(w, t, '.config.json.bak')}",
+        ],
+        2,
+        r"holds files tflnlu did not write \(\.config\.json\.bak\)",
+    ),
+    (
+        "export-code-bits-too-few-for-k",
+        export_cli,
+        lambda w, t: [f"--run={_run_with_k(w['run'], t, 16)}", f"--out={t / 'new'}", "--code_bits=2"],
+        2,
+        r"--code_bits=2 cannot hold the run's K=16 codes",
+    ),
+    (
+        "export-recorded-data-has-moved",
+        export_cli,
+        lambda w, t: [f"--run={_run_with_moved_data(w['run'], t)}", f"--out={t / 'new'}"],
+        2,
+        r"no such file or directory: the data .*config\.json records has moved; pass --data",
+    ),
+    (
+        "bench-empty-variants",
+        bench_cli,
+        lambda w, t: [f"--data={w['data']}", f"--out={t / 'b'}", "--variants="],
+        2,
+        r"--variants is empty",
     ),
     (
         "export-out-is-the-run",
@@ -233,7 +295,7 @@ CASES: list[Case] = [
         export_cli,
         lambda w, t: [f"--run={_damaged(w['run'], t, 'weights.h5', None)}", f"--out={t / 'new'}"],
         2,
-        r"weights\.h5 is damaged or truncated .*train the run again",
+        r"weights\.h5 (is damaged or truncated|changed since the run was trained).*train (the run|it) again",
     ),
     (
         "export-run-without-weights",
@@ -261,7 +323,7 @@ CASES: list[Case] = [
         eval_cli,
         lambda w, t: [f"--model={_truncated(w['model'], t)}", f"--data={w['data']}"],
         2,
-        r"corrupt or truncated TFLite model|buffer .* ends past the end",
+        r"corrupt or truncated TFLite model|buffer .* ends past the end|the file is damaged",
     ),
     (
         "eval-a-flipped-weight-byte",
@@ -322,10 +384,28 @@ def _copy(source: Path, target: Path) -> Path:
     return target
 
 
-def _run_with_user_file(world: dict, tmp_path: Path) -> Path:
+def _run_with_user_file(world: dict, tmp_path: Path, name: str = "notes.txt") -> Path:
     run = _copy(world["run"], tmp_path / "run")
-    (run / "notes.txt").write_text("mine\n")
+    (run / name).write_text("mine\n")
     return run
+
+
+def _run_with_k(run: Path, tmp_path: Path, k: int) -> Path:
+    """The run's config.json claiming K codes (refused from the config, before anything loads)."""
+    copy = _copy(run, tmp_path / "k_run")
+    config = json.loads((copy / "config.json").read_text())
+    config["model"]["dpq_k"] = k
+    (copy / "config.json").write_text(json.dumps(config))
+    return copy
+
+
+def _run_with_moved_data(run: Path, tmp_path: Path) -> Path:
+    copy = _copy(run, tmp_path / "moved_run")
+    config = json.loads((copy / "config.json").read_text())
+    config["data"]["source"] = str(tmp_path / "gone")
+    (copy / "config.json").write_text(json.dumps(config))
+    (copy / "checksums.json").unlink()  # the config was edited on purpose here
+    return copy
 
 
 def _damaged(run: Path, tmp_path: Path, name: str, contents) -> Path:
@@ -622,3 +702,61 @@ def test_every_command_can_be_imported_and_run_in_one_process(capsys):
         module = importlib.import_module(f"tflnlu.cli.{name}")
         assert execute(module.COMMAND, [f"tflnlu-{name}", "--help"]) == 0
         assert capsys.readouterr().out.startswith(f"usage: tflnlu-{name}")
+
+
+@pytest.mark.parametrize("lookup", ["builtin", "custom"])
+def test_a_flipped_bit_anywhere_is_refused(world, tmp_path, lookup):
+    """The checksum covers the whole file: 200 positions spread over it, one bit each, every one
+    refused by the reader every command uses (and so by tflnlu-size and tflnlu-eval)."""
+    from tflnlu.modelfile.flatbuffer import ModelFileError
+    from tflnlu.modelfile.metadata import read_metadata
+
+    model = world["model"]
+    if lookup == "custom":
+        out = tmp_path / "custom"
+        argv = ["tflnlu-export", f"--run={world['run']}", f"--out={out}", "--qat_epochs=0", "--lookup=custom"]
+        assert execute(export_cli.COMMAND, argv) == 0
+        model = out / "model.tflite"
+    data = model.read_bytes()
+    read_metadata(data)  # whole, it reads
+    for position in range(0, len(data), max(1, len(data) // 200)):
+        damaged = bytearray(data)
+        damaged[position] ^= 0x04
+        with pytest.raises(ModelFileError):
+            read_metadata(bytes(damaged))
+
+
+def test_a_changed_run_file_is_found_by_its_checksum(world, tmp_path, capsys):
+    """Two vocabulary lines swapped: the sizes still match, the checksum does not."""
+    run = _copy(world["run"], tmp_path / "run")
+    lines = (run / "vocab.txt").read_text().splitlines()
+    lines[2], lines[3] = lines[3], lines[2]
+    (run / "vocab.txt").write_text("\n".join(lines) + "\n")
+    outcome = run_cli(capsys, export_cli, f"--run={run}", f"--out={tmp_path / 'out'}", "--qat_epochs=0")
+    assert outcome.code == 2 and "vocab.txt changed since the run was trained" in outcome.err
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_through_a_symlink_and_into_the_current_directory(world, tmp_path, capsys, monkeypatch):
+    """A symlinked --out keeps pointing where it did (its target is replaced, whole); --out=.
+    works in an empty directory, and leaves no temporary beside it."""
+    target = _copy(world["export"], tmp_path / "target")
+    (tmp_path / "link").symlink_to(target)
+    argv = [
+        f"--run={world['run']}",
+        f"--out={tmp_path / 'link'}",
+        "--overwrite",
+        "--qat_epochs=0",
+        "--golden=none",
+    ]
+    assert run_cli(capsys, export_cli, *argv).code == 0
+    assert (tmp_path / "link").is_symlink() and not (target / "golden.jsonl").exists()
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    outcome = run_cli(
+        capsys, export_cli, f"--run={world['run']}", "--out=.", "--qat_epochs=0", "--golden=none"
+    )
+    assert outcome.code == 0, outcome.err
+    assert (here / "model.tflite").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["here", "link", "target"]

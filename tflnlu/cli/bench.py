@@ -22,10 +22,12 @@ from tflnlu.bench.variants import REFERENCE, RUNS, VARIANTS, Context, run_varian
 from tflnlu.cli.common import Command, FlagDefiner, UsageError
 from tflnlu.data.load import load_data
 from tflnlu.data.readers import CLINC_OOS_CHOICES, FORMATS
+from tflnlu.export.options import EXPORT
 from tflnlu.io import write_json_atomic, write_text_atomic
 from tflnlu.models.config import POOLINGS
-from tflnlu.outputs import OutputKind, prepare_output, remove_owned
+from tflnlu.outputs import Each, OutputKind, prepare_output, remove_owned
 from tflnlu.train.config import TrainConfig
+from tflnlu.train.run_dir import RUN
 
 
 def define_flags(define: FlagDefiner) -> None:
@@ -43,7 +45,13 @@ def define_flags(define: FlagDefiner) -> None:
     define.integer(
         "qat_epochs", 3, "QAT epochs of the QAT variants (0: post-training quantization).", lower_bound=0
     )
-    define.integer("seed", TrainConfig.seed, "Training seed of every run (to measure seed noise).")
+    define.integer(
+        "seed",
+        TrainConfig.seed,
+        "Training seed of every run (to measure seed noise).",
+        lower_bound=0,
+        upper_bound=2**32 - 1,
+    )
     define.bool("resume", False, "Keep the finished variants of --out/results.json and run the rest.")
     define.bool("overwrite", False, "Replace an earlier benchmark in --out (only its own files).")
     define.string("title", None, "Title of the plot (default: the data directory's name).")
@@ -55,6 +63,12 @@ def define_flags(define: FlagDefiner) -> None:
 FASTTEXT = "fasttext"
 RESULTS = "results.json"
 # A benchmark directory: results.json marks it; the runs, exports and reports are its own.
+FASTTEXT_FILES = OutputKind(
+    "fastText peer",
+    marker="train.txt",
+    entries=frozenset({"train.txt", "model.bin"}),
+    patterns=(r"model_cutoff\d+\.ftz",),
+)
 BENCHMARK = OutputKind(
     "benchmark",
     marker=RESULTS,
@@ -63,6 +77,7 @@ BENCHMARK = OutputKind(
         | {f"{name}.error.txt" for name in [*(v.name for v in VARIANTS), FASTTEXT]}
     ),
     resumable=True,
+    children={"runs": Each(RUN), "exports": Each(EXPORT), FASTTEXT: FASTTEXT_FILES},
 )
 
 
@@ -117,8 +132,8 @@ def run(
         "epochs": train_config.epochs,
         "seed": train_config.seed,
     }
+    splits, _ = load_data(data, fmt, clinc_oos=clinc_oos, log=log)  # bad data: nothing written
     rows = _previous_rows(work / RESULTS, settings, resume)
-    splits, _ = load_data(data, fmt, clinc_oos=clinc_oos, log=log)
     context = Context(
         splits,
         work,
@@ -149,7 +164,7 @@ def _previous_rows(results_path: Path, settings: dict, resume: bool) -> dict[str
     results.json otherwise, which marks the directory as a benchmark from the start."""
     rows: dict[str, dict] = {}
     if resume and results_path.is_file():
-        saved = json.loads(results_path.read_text(encoding="utf-8"))
+        saved = _read_results(results_path)
         if {"seed": TrainConfig.seed, **saved.get("settings", settings)} != settings:  # older files: seed 0
             raise ValueError(
                 f"--resume with other settings than {results_path}'s {saved['settings']}: use another --out"
@@ -158,6 +173,22 @@ def _previous_rows(results_path: Path, settings: dict, resume: bool) -> dict[str
     if not results_path.is_file():
         write_json_atomic(results_path, {"rows": {}, "settings": settings})
     return rows
+
+
+def _read_results(path: Path) -> dict:
+    """results.json of an earlier run, checked (ValueError naming the file otherwise)."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path} is damaged (not JSON: {e}): use another --out, or --overwrite") from None
+    rows_ok = isinstance(saved, dict) and isinstance(saved.get("rows"), dict)
+    if not rows_ok or not all(isinstance(r, dict) for r in saved["rows"].values()):
+        raise ValueError(f"{path} is damaged (no 'rows' of results): use another --out, or --overwrite")
+    if not isinstance(saved.get("settings", {}), dict):
+        raise ValueError(
+            f"{path} is damaged ('settings' is not an object): use another --out, or --overwrite"
+        )
+    return saved
 
 
 def _progress(index: int, total: int, name: str, *, elapsed: float, done_seconds: list[float]) -> str:
@@ -224,6 +255,8 @@ def finish(rows: dict, work: Path, descriptions: dict, families: dict, *, title:
 def main(values, positional: list[str]) -> int:
     if positional:
         raise UsageError(f"unexpected arguments: {' '.join(positional)}")
+    if values["variants"].present and not values.variants:
+        raise UsageError("--variants is empty: name the variants to run, or leave the flag out for all")
     try:
         cutoffs = tuple(int(c) for c in values.fasttext_cutoffs if c)
     except ValueError:

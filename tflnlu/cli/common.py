@@ -132,5 +132,6 @@ def help_text(command: Command, values: flags.FlagValues) -> str:
 
 
 def _fail(command: Command, message: str, code: int) -> int:
+    message = message.replace("\r", "\\r").replace("\n", "\\n")  # a path may hold a line break
     print(f"{command.name}: error: {message}", file=sys.stderr)
     return code

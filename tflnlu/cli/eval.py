@@ -50,18 +50,30 @@ def define_flags(define: FlagDefiner) -> None:
 
 
 def export_record(model_path: str, log=print) -> dict | None:
-    """export.json beside the model, or None (absent, or unreadable: said, and not used)."""
+    """export.json beside the model, checked; None when absent or damaged (said, not used)."""
     path = Path(model_path).with_name(EXPORT_JSON)
     if not path.is_file():
         return None
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(record, dict):
-            raise ValueError("not a JSON object")
+        _check_record(record)
         return record
     except (UnicodeDecodeError, ValueError) as e:
         log(f"{path} is damaged ({e}): its data and Keras numbers are not used")
-        return None
+        return {"damaged": f"{path} is damaged ({e})"}
+
+
+def _check_record(record: object) -> None:
+    """The parts of export.json eval relies on have the types export writes."""
+    if not isinstance(record, dict):
+        raise ValueError("not a JSON object")
+    data, tests = record.get("data", {}), record.get("test", {})
+    if not isinstance(data, dict) or not isinstance(data.get("source", ""), str):
+        raise ValueError("'data' is not an object with a 'source' path")
+    if not isinstance(tests, dict) or not all(
+        isinstance(tests.get(k, {}), dict) for k in ("fp32_keras", "qat_keras")
+    ):
+        raise ValueError("'test' does not hold the Keras models' metrics")
 
 
 def load_split(
@@ -71,7 +83,10 @@ def load_split(
     recorded = (record or {}).get("data") or {}
     if data is None:
         if not recorded.get("source"):
-            raise UsageError("pass --data (no export.json beside the model records which data it measured)")
+            why = (record or {}).get(
+                "damaged"
+            ) or "no export.json beside the model records which data it measured"
+            raise UsageError(f"pass --data ({why})")
         data, fmt = recorded["source"], fmt or recorded.get("format", "massive")
         clinc_oos = recorded.get("clinc_oos", clinc_oos)
         log(f"no --data: using the data the export measured, {data}")
@@ -143,7 +158,7 @@ def run(
 
 def _keras_rows(record: dict | None, split: str, examples, log) -> list[tuple[str, dict]]:
     """The export's Keras numbers, only for the very split the export measured."""
-    if record is None or split != "test":
+    if record is None or "damaged" in record or split != "test":
         return []
     measured = (record.get("data") or {}).get("test_sha256")
     tests = record.get("test") or {}

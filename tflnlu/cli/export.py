@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tflnlu.cli.common import Command, FlagDefiner, UsageError
 from tflnlu.data.builtin import BUILTIN_NAME
+from tflnlu.data.example import DataError
 from tflnlu.data.load import load_data
 from tflnlu.data.readers import FORMATS
 from tflnlu.export.options import (
@@ -77,7 +78,19 @@ def run(
     source = run_config.get("data") or {}
     if not data and not source:
         raise ValueError(f"{run_dir} does not record its data (trained through the Python API): pass --data")
-    data = data or (None if source.get("source") == BUILTIN_NAME else source.get("source"))
+    recorded = None if data else source.get("source")
+    data = data or (None if recorded == BUILTIN_NAME else recorded)
+    config_file = Path(run_dir) / "config.json"
+    if recorded and recorded != BUILTIN_NAME and not Path(recorded).exists():
+        raise DataError(
+            recorded,
+            None,
+            f"no such file or directory: the data {config_file} records has moved; pass --data",
+        )
+    if not fmt and source.get("format", "massive") not in FORMATS:
+        raise DataError(
+            str(config_file), None, f"unknown data format {source.get('format')!r}: pass --format"
+        )
     check_export_output(Path(out), Path(run_dir), overwrite, data)
     data_info = {
         "source": data or BUILTIN_NAME,

@@ -21,6 +21,9 @@ def launch(name: str, argv: list[str]) -> int:
         os.environ[VERBOSE_ENV] = "1"
     try:
         module = importlib.import_module(f"tflnlu.cli.{name}")
+    except KeyboardInterrupt:  # Ctrl-C while TensorFlow loads: nothing has started yet
+        print(f"tflnlu-{name}: error: interrupted: nothing was written", file=sys.stderr)
+        return 130
     except ImportError as e:
         hint = missing_extra(e)
         if hint is None:

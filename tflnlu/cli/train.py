@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from tflnlu.models.config import DPQ_VARIANTS, EMBEDDINGS, POOLINGS, ModelConfig
 from tflnlu.nlu.metrics import format_slot_f1
 from tflnlu.outputs import prepare_output
 from tflnlu.train.config import TrainConfig
-from tflnlu.train.run_dir import CHECKPOINT_DIR, CHECKPOINT_STATE, RUN
+from tflnlu.train.run_dir import CHECKPOINT_DIR, CHECKPOINT_STATE, RUN, read_config
 
 DEFAULT_OUT = "runs/default"
 
@@ -62,7 +63,7 @@ def define_flags(define: FlagDefiner) -> None:
     define.integer(
         "patience", TrainConfig.patience, "Stop after this many epochs without dev gain.", lower_bound=1
     )
-    define.integer("seed", TrainConfig.seed, "Random seed.")
+    define.integer("seed", TrainConfig.seed, "Random seed.", lower_bound=0, upper_bound=2**32 - 1)
     define.integer("min_count", TrainConfig.min_count, "Minimum count of a vocabulary word.", lower_bound=1)
     define.integer("max_vocab", None, "Maximum vocabulary size, special tokens included.", lower_bound=3)
     define.float(
@@ -116,7 +117,11 @@ def run(
     """Read the data, train, write the run directory; returns the metrics."""
     train_config = TrainConfig(**(train_options or {}))
     ModelConfig(vocab_size=1, num_intents=1, num_tags=1, **(model_options or {}))  # fail fast on bad options
-    prepare_output(Path(out), RUN, overwrite=overwrite, keep=resume)  # before reading data; removes nothing
+    status = prepare_output(
+        Path(out), RUN, overwrite=overwrite, keep=resume
+    )  # before reading data; removes nothing
+    if status == "ours":
+        check_resume_settings(Path(out), model_options or {}, train_config)
     from tflnlu.train.trainer import train  # TensorFlow: imported once the checks passed
 
     splits, info = load_data(
@@ -138,6 +143,20 @@ def run(
     return result
 
 
+def check_resume_settings(out: Path, model_options: dict, train_config: TrainConfig) -> None:
+    """--resume with other model or training settings than the run's, refused before the data
+    is read (the trainer compares the whole configuration again once it is built)."""
+    saved = read_config(out)
+    wanted = {("model", k): (list(v) if isinstance(v, tuple) else v) for k, v in model_options.items()}
+    wanted |= {("train", k): v for k, v in dataclasses.asdict(train_config).items()}
+    changed = sorted(f"{s}.{k}" for (s, k), v in wanted.items() if k in saved.get(s, {}) and saved[s][k] != v)
+    if changed:
+        raise ValueError(
+            f"cannot resume {out}: it was started with other settings ({', '.join(changed[:5])}); "
+            "resume with the same flags, or train it again with --overwrite"
+        )
+
+
 def format_metrics(result: dict) -> str:
     lines = [f"{'split':<6} {'intent acc':>10} {'slot F1':>8} {'exact':>7} {'n':>6}"]
     for name, m in result["splits"].items():
@@ -155,6 +174,8 @@ def format_metrics(result: dict) -> str:
 
 def _model_options(values) -> dict:
     options = {name: values[name].value for name in _MODEL_FLAGS}
+    if not values.dilations:
+        raise UsageError("--dilations needs at least one integer (one encoder block each)")
     try:
         options["dilations"] = tuple(int(d) for d in values.dilations)
     except ValueError:

@@ -25,7 +25,8 @@ def load_data(
     report = read_splits(Path(data), fmt, skip_bad=skip_bad_rows, clinc_oos=clinc_oos)
     if report.skipped:
         log(f"skipped {report.skipped} bad rows; first: {report.skipped_reasons[0]}")
-    info = {"source": str(data), "format": fmt, "skipped_rows": report.skipped}
+    # absolute: the run (and the export after it) may be used from another directory
+    info = {"source": str(Path(data).resolve()), "format": fmt, "skipped_rows": report.skipped}
     if fmt == "clinc150":
         info["clinc_oos"] = clinc_oos
     return report.splits, info

@@ -81,13 +81,17 @@ def _massive_example(line: str) -> tuple[str, Example]:
         row = json.loads(line)
     except json.JSONDecodeError as e:
         raise ValueError(f"not a JSON object ({e.msg})") from None
+    except RecursionError:
+        raise ValueError("not a JSON object (nested too deeply)") from None
     if not isinstance(row, dict):
         raise ValueError("expected a JSON object per line")
     for key in ("intent", "annot_utt"):
         if not isinstance(row.get(key), str) or not row[key].strip():
             raise ValueError(f"missing or empty field {key!r}")
     domain = row.get("scenario") or None
-    example = example_from_pieces(parse_annotated(row["annot_utt"]), row["intent"], domain)
+    if domain is not None and not isinstance(domain, str):
+        raise ValueError(f"field 'scenario' must be a string, got {type(domain).__name__}")
+    example = example_from_pieces(parse_annotated(row["annot_utt"]), _label(row["intent"]), domain)
     return str(row.get("partition", "")), example
 
 
@@ -146,13 +150,41 @@ def _bio_rows(lines: _Lines) -> Iterator[tuple[int, Callable[[], tuple[str, Exam
 
 def _csv_rows(lines: _Lines) -> Iterator[tuple[int, Callable[[], tuple[str, Example]]]]:
     delimiter = "\t" if lines.path.suffix.lower() == ".tsv" else ","
-    for row in csv.reader(lines, delimiter=delimiter):
+    rows = csv.reader(lines, delimiter=delimiter)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as e:  # a field over csv's size limit, a NUL in a quoted field ...
+            yield lines.line_number, lambda e=e: _raise(ValueError(f"not a CSV row ({e})"))
+            continue
         number = lines.line_number
         if not row or not any(cell.strip() for cell in row):
             continue
-        if number == 1 and [c.strip().lower() for c in row] == ["text", "intent"]:
+        if number == 1 and _is_header(row):
             continue
         yield number, lambda row=row: ("", _csv_example(row))
+
+
+CSV_HEADERS = ({"text", "utterance", "sentence", "query"}, {"intent", "label", "class", "category"})
+
+
+def _is_header(row: list[str]) -> bool:
+    """A first row naming its columns (text,intent / utterance,label ...), not an example."""
+    cells = [c.strip().lower() for c in row]
+    return len(cells) == 2 and cells[0] in CSV_HEADERS[0] and cells[1] in CSV_HEADERS[1]
+
+
+def _raise(error: Exception):
+    raise error
+
+
+def _label(name: str) -> str:
+    """An intent or slot name as stored one per line in a run: no line breaks."""
+    if "\n" in name or "\r" in name:
+        raise ValueError(f"label {name!r} contains a line break")
+    return name
 
 
 def _csv_example(row: list[str]) -> Example:
@@ -161,7 +193,7 @@ def _csv_example(row: list[str]) -> Example:
     text, intent = row[0], row[1].strip()
     if not intent:
         raise ValueError("empty intent")
-    return example_from_pieces([(text, None)], intent)
+    return example_from_pieces([(text, None)], _label(intent))
 
 
 # ---------------------------------------------------------------- CLINC150

@@ -57,7 +57,10 @@ class Vocabulary:
 
 
 def read_lines(path: Path) -> list[str]:
-    return Path(path).read_text(encoding="utf-8").splitlines()
+    """One entry a line. Split on "\\n" only: str.splitlines() also splits on U+2028 and other
+    characters a label may hold."""
+    text = Path(path).read_text(encoding="utf-8")
+    return text.removesuffix("\n").split("\n") if text else []
 
 
 def save_labels(path: Path, labels: Sequence[str]) -> None:

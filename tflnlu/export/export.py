@@ -55,7 +55,7 @@ from tflnlu.tf import keras
 from tflnlu.train import run_dir
 from tflnlu.train.config import TrainConfig
 from tflnlu.train.predict import keras_predictor
-from tflnlu.train.run_dir import Run, load_run, read_config
+from tflnlu.train.run_dir import Run, RunDirectoryError, load_run, read_config
 from tflnlu.train.trainer import TrainingData, fine_tune
 
 
@@ -294,15 +294,18 @@ def write(out: Path, prepared: Prepared, lowered: Lowered, result: dict, *, opti
 def _qat_config(run: Run, options: ExportOptions) -> TrainConfig:
     """The run's own training settings with the QAT epochs and learning rate, no averaging."""
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    settings = {k: v for k, v in run.config["train"].items() if k in fields}
-    return TrainConfig(
-        **{
-            **settings,
-            "epochs": options.qat_epochs,
-            "learning_rate": options.qat_learning_rate,
-            "weight_average": 0.0,
-        }
-    )
+    settings = {k: v for k, v in run.config.get("train", {}).items() if k in fields}
+    overrides = {
+        "epochs": options.qat_epochs,
+        "learning_rate": options.qat_learning_rate,
+        "weight_average": 0.0,
+    }
+    try:
+        return TrainConfig(**{**settings, **overrides})
+    except (TypeError, ValueError) as e:
+        raise RunDirectoryError(
+            f"{run.directory / run_dir.CONFIG} is damaged: 'train' settings ({e})"
+        ) from None
 
 
 def _write_mcu_sources(directory: Path, model_bytes: bytes, info: ModelInfo) -> None:

@@ -64,6 +64,8 @@ class ExportOptions:
             raise ValueError(
                 "--target=mcu needs --lookup=builtin: the pip TFLite-Micro runtime cannot register a custom op"
             )
+        if self.qat_learning_rate <= 0:
+            raise ValueError(f"--qat_learning_rate must be positive, got {self.qat_learning_rate}")
         if self.golden not in GOLDEN_CHOICES:
             raise ValueError(f"golden must be one of {GOLDEN_CHOICES}, got {self.golden!r}")
         if self.target != "mcu" and (self.max_flash_bytes or self.max_arena_bytes):
@@ -72,12 +74,23 @@ class ExportOptions:
 
 def check_options_fit_run(options: ExportOptions, run_config: dict) -> None:
     """Options the run cannot satisfy, refused from its config.json alone (before any work)."""
-    if options.lookup == "custom" and run_config.get("model", {}).get("embedding") == "full":
+    model = run_config.get("model", {})
+    if options.lookup == "custom" and model.get("embedding") == "full":
         raise ValueError("--lookup=custom needs a DPQ run: a full embedding has no codes to look up")
+    codes = model.get("dpq_k")
+    if (
+        options.code_bits
+        and model.get("embedding") == "dpq"
+        and isinstance(codes, int)
+        and codes > 2**options.code_bits
+    ):
+        raise ValueError(
+            f"--code_bits={options.code_bits} cannot hold the run's K={codes} codes: leave it out, or pass 4 or 8"
+        )
 
 
 def check_export_output(out: Path, run_directory: Path, overwrite: bool, data: str | None = None) -> None:
     """Before any work: `out` is new, empty or an earlier export (replaced only with
     `overwrite`), and neither the run nor the data lies inside it."""
     protected = [(Path(run_directory), "the run"), *([(Path(data), "the data")] if data else [])]
-    prepare_output(Path(out), EXPORT, overwrite=overwrite, protected=protected)
+    prepare_output(Path(out), EXPORT, overwrite=overwrite, protected=protected, replaced_whole=True)

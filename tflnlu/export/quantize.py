@@ -23,6 +23,7 @@ import tensorflow_model_optimization as tfmot
 
 from tflnlu.modelfile.names import EMBEDDING_LAYER, SIGNATURE_INPUT, SIGNATURE_OUTPUTS
 from tflnlu.models.joint import ENCODER, INPUT_NAME, INTENT_OUTPUT, PADDING_MASK, SLOTS_OUTPUT
+from tflnlu.quiet import native_stderr_captured
 
 _qk = tfmot.quantization.keras
 
@@ -95,7 +96,8 @@ def _serving_function(model: keras.Model):
 
 def convert_float(model: keras.Model) -> bytes:
     """fp32 .tflite with batch 1: what a user would ship without quantization (the reference)."""
-    return tf.lite.TFLiteConverter.from_concrete_functions([_serving_function(model)], model).convert()
+    with native_stderr_captured():  # the converter's "fully_quantize: 0, inference_type: ..." line
+        return tf.lite.TFLiteConverter.from_concrete_functions([_serving_function(model)], model).convert()
 
 
 def convert_int8(model: keras.Model, representative_ids: np.ndarray) -> bytes:
@@ -113,4 +115,5 @@ def convert_int8(model: keras.Model, representative_ids: np.ndarray) -> bytes:
     converter.representative_dataset = representative
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_output_type = tf.int8
-    return converter.convert()
+    with native_stderr_captured():  # the converter's "fully_quantize: 0, inference_type: ..." line
+        return converter.convert()

@@ -7,14 +7,18 @@ from __future__ import annotations
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
-from tflnlu.modelfile.flatbuffer import pack_model
+from tflnlu.modelfile.flatbuffer import CHECKSUM_METADATA, pack_model, seal
 
 ALIGNMENT = 64  # LITERT_HOST_MEMORY_BUFFER_ALIGNMENT
 
 
 def align_constants(model_bytes: bytes) -> bytes:
-    """The last step of a custom-op export: constants behind the flatbuffer, 64-byte aligned."""
-    return _pack_aligned(schema.ModelT.InitFromPackedBuf(model_bytes, 0))
+    """The last step of a custom-op export: constants behind the flatbuffer, 64-byte aligned
+    (and the file's checksum set again, when it has one: the bytes moved)."""
+    model = schema.ModelT.InitFromPackedBuf(model_bytes, 0)
+    aligned = _pack_aligned(model)
+    has_checksum = any(m.name == CHECKSUM_METADATA.encode() for m in model.metadata or [])
+    return seal(aligned) if has_checksum else aligned
 
 
 def _pack_aligned(model) -> bytes:

@@ -15,9 +15,10 @@ import flatbuffers
 from ai_edge_litert import schema_py_generated as schema
 
 TFLITE_IDENTIFIER = b"TFL3"
-# A metadata entry holding the sha256 of everything else in the model (`payload_digest`):
-# a damaged file is refused before anything trusts it.
+# A metadata entry holding the sha256 of the whole file (its own 32 bytes read as zeros):
+# a file damaged anywhere is refused before anything trusts it.
 CHECKSUM_METADATA = "tflnlu_sha256"
+CHECKSUM_BYTES = 32
 _BUILTIN_NAMES = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
 _TYPE_NAMES = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
 
@@ -40,7 +41,7 @@ class ModelInfo:
     tensors: list[TensorInfo]
     operators: Counter  # operator name -> count
     metadata: dict[str, bytes]
-    payload_sha256: bytes = b""  # digest of the graph and every buffer but the checksum's own
+    checksum: bytes | None = None  # the verified sha256 of the file (None: it carries none)
 
     @property
     def constant_bytes(self) -> int:
@@ -52,6 +53,7 @@ def read_model(data: bytes, source: str = "model", *, check_digest: bool = True)
     or (check_digest) whose contents do not match the checksum tflnlu-export wrote into it."""
     if len(data) < 8 or data[4:8] != TFLITE_IDENTIFIER:
         raise ModelFileError(f"{source}: not a TFLite model (no 'TFL3' identifier; {len(data)} bytes)")
+    digest = _check_digest(data, source) if check_digest else None  # first: nothing damaged is parsed
     try:
         model = schema.ModelT.InitFromPackedBuf(data, 0)
     except Exception as e:  # the generated parser raises whatever struct/index error it meets
@@ -64,6 +66,17 @@ def read_model(data: bytes, source: str = "model", *, check_digest: bool = True)
     for index, buffer in enumerate(buffers):
         if buffer.offset and buffer.offset + buffer.size > len(data):
             raise ModelFileError(f"{source}: buffer {index} ends past the end of the file (truncated)")
+    try:
+        tensors, operators, metadata = _contents(model, buffers, data)
+    except ModelFileError:
+        raise
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as e:  # parsed, but nonsense
+        raise ModelFileError(f"{source}: corrupt TFLite model ({type(e).__name__}: {e})") from None
+    return ModelInfo(len(data), tensors, operators, metadata, checksum=digest)
+
+
+def _contents(model: schema.ModelT, buffers: list, data: bytes) -> tuple[list, Counter, dict]:
+    """Tensors (with their constant bytes), operator counts and metadata entries."""
     tensors = []
     for subgraph in model.subgraphs:
         for tensor in subgraph.tensors or []:
@@ -81,12 +94,9 @@ def read_model(data: bytes, source: str = "model", *, check_digest: bool = True)
     metadata = {}
     for entry in model.metadata or []:
         if not 0 <= entry.buffer < len(buffers):
-            raise ModelFileError(f"{source}: metadata {entry.name!r} points to no buffer (damaged file)")
+            raise IndexError(f"metadata {entry.name!r} points to no buffer")
         metadata[entry.name.decode("utf-8", "replace")] = buffer_bytes(buffers[entry.buffer], data)
-    info = ModelInfo(len(data), tensors, operators, metadata, payload_sha256=payload_digest(model, data))
-    if check_digest:
-        _check_digest(info, source)
-    return info
+    return tensors, operators, metadata
 
 
 def buffer_bytes(buffer: schema.BufferT, data: bytes) -> bytes:
@@ -98,79 +108,59 @@ def buffer_bytes(buffer: schema.BufferT, data: bytes) -> bytes:
     return b""
 
 
-def payload_digest(model: schema.ModelT, data: bytes = b"") -> bytes:
-    """sha256 over what the model computes: operator codes, every tensor (shape, type, buffer,
-    quantization), every operator (code, inputs, outputs, options) and the contents of every
-    buffer except the checksum's own. Packing-independent, so the aligned custom-op file keeps
-    the digest its inline form had."""
-    skip = {e.buffer for e in model.metadata or [] if _text(e.name) == CHECKSUM_METADATA}
-    digest = hashlib.sha256()
-    for code in model.operatorCodes or []:
-        digest.update(
-            repr((code.builtinCode, code.deprecatedBuiltinCode, code.customCode, code.version)).encode()
-        )
-    for subgraph in model.subgraphs or []:
-        digest.update(repr((_ints(subgraph.inputs), _ints(subgraph.outputs))).encode())
-        for tensor in subgraph.tensors or []:
-            digest.update(repr(_tensor_key(tensor)).encode())
-        for op in subgraph.operators or []:
-            options = _plain(vars(op.builtinOptions)) if op.builtinOptions is not None else None
-            digest.update(
-                repr(
-                    (
-                        op.opcodeIndex,
-                        _ints(op.inputs),
-                        _ints(op.outputs),
-                        repr(options),
-                        _ints(op.customOptions),
-                    )
-                ).encode()
+def _checksum_span(data: bytes, source: str) -> tuple[int, int] | None:
+    """Where the checksum entry's 32 bytes are in the file, or None when it has none."""
+    root = schema.Model.GetRootAsModel(data, 0)
+    for index in range(root.MetadataLength()):
+        entry = root.Metadata(index)
+        if entry.Name() != CHECKSUM_METADATA.encode():
+            continue
+        buffer = root.Buffers(entry.Buffer())
+        if buffer.DataLength() != CHECKSUM_BYTES:
+            raise ModelFileError(
+                f"{source}: the file is damaged: its checksum entry is not {CHECKSUM_BYTES} bytes"
             )
-    for index, buffer in enumerate(model.buffers or []):
-        if index not in skip:
-            contents = buffer_bytes(buffer, data)
-            digest.update(f"{index}:{len(contents)}:".encode() + contents)
-    for entry in model.metadata or []:
-        if entry.buffer not in skip:
-            digest.update(repr((_text(entry.name), entry.buffer)).encode())
-    return digest.digest()
+        start = buffer._tab.Vector(buffer._tab.Offset(4))  # field 0 (data) of the Buffer table
+        return start, start + CHECKSUM_BYTES
+    return None
 
 
-def _ints(values) -> list[int]:
-    return [int(v) for v in values] if values is not None else []
+def file_digest(data: bytes, span: tuple[int, int]) -> bytes:
+    """sha256 of the whole file with the checksum's own bytes read as zeros."""
+    start, end = span
+    return hashlib.sha256(data[:start] + bytes(end - start) + data[end:]).digest()
 
 
-def _tensor_key(tensor: schema.TensorT) -> tuple:
-    quant = tensor.quantization
-    scales = (
-        (_floats(quant.scale), _ints(quant.zeroPoint), quant.quantizedDimension)
-        if quant is not None
-        else None
-    )
-    return (_ints(tensor.shape), tensor.type, tensor.buffer, _text(tensor.name), scales)
+def seal(data: bytes) -> bytes:
+    """The file with its checksum entry (created by finish_model) set: the last step of every
+    export, after any repacking (the custom-op alignment)."""
+    span = _checksum_span(data, "model")
+    if span is None:
+        raise ValueError(
+            "seal() needs a model with a checksum entry (tflnlu.modelfile.metadata.finish_model)"
+        )
+    return data[: span[0]] + file_digest(data, span) + data[span[1] :]
 
 
-def _text(value) -> str:
-    """A flatbuffer string as read (bytes) or as set before packing (str)."""
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else (value or "")
-
-
-def _plain(options: dict) -> list:
-    """Operator options as plain Python values (numpy arrays after a read, lists before)."""
-    return sorted((k, v.tolist() if hasattr(v, "tolist") else v) for k, v in options.items())
-
-
-def _floats(values) -> list[float]:
-    return [float(v) for v in values] if values is not None else []
-
-
-def _check_digest(info: ModelInfo, source: str) -> None:
-    stored = info.metadata.get(CHECKSUM_METADATA)
-    if stored is not None and stored != info.payload_sha256:
+def _check_digest(data: bytes, source: str) -> bytes | None:
+    """The file's digest, checked against its checksum entry (None when it has none)."""
+    try:
+        span = _checksum_span(data, source)
+    except ModelFileError:
+        raise
+    except Exception as e:  # the generated accessors raise whatever they meet in a damaged file
+        raise ModelFileError(
+            f"{source}: corrupt or truncated TFLite model ({type(e).__name__}: {e})"
+        ) from None
+    if span is None:
+        return None
+    digest = file_digest(data, span)
+    if data[span[0] : span[1]] != digest:
         raise ModelFileError(
             f"{source}: the file is damaged: its contents do not match the checksum it was exported "
             "with; copy or export it again"
         )
+    return digest
 
 
 def _operator_name(model: schema.ModelT, op: schema.OperatorT) -> str:

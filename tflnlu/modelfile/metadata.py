@@ -17,16 +17,18 @@ import zlib
 from ai_edge_litert import schema_py_generated as schema
 
 from tflnlu.modelfile.flatbuffer import (
+    CHECKSUM_BYTES,
     CHECKSUM_METADATA,
     ModelFileError,
     pack_model,
-    payload_digest,
     read_model,
+    seal,
 )
 from tflnlu.modelfile.size import component_of
 
 METADATA_NAME = "tflnlu"
 FRONT_CODED_VOCAB = "vocab_front_coded"
+SEALED = "sealed"
 _MAX_SHARED = 9  # the shared-prefix length is one character, '0'..'9'
 
 
@@ -70,22 +72,20 @@ def finish_model(model_bytes: bytes, metadata: dict) -> bytes:
     entry.name = METADATA_NAME
     entry.buffer = len(model.buffers) - 1
     model.metadata = [m for m in (model.metadata or []) if m.name != METADATA_NAME.encode()] + [entry]
-    _add_checksum(model)
-    return pack_model(model)
+    _add_checksum_entry(model)
+    return seal(pack_model(model))
 
 
-def _add_checksum(model) -> None:
-    """The last entry: sha256 of everything else (flatbuffer.payload_digest), checked on read.
-    The digest is taken of the packed and re-read model, the form every reader sees."""
+def _add_checksum_entry(model) -> None:
+    """The last entry: 32 bytes for the sha256 of the whole file, set by `seal` once packed."""
     model.metadata = [m for m in model.metadata if m.name != CHECKSUM_METADATA.encode()]
     checksum = schema.BufferT()
-    checksum.data = [0] * 32
+    checksum.data = [0] * CHECKSUM_BYTES
     model.buffers.append(checksum)
     entry = schema.MetadataT()
     entry.name = CHECKSUM_METADATA
     entry.buffer = len(model.buffers) - 1
     model.metadata.append(entry)
-    checksum.data = list(payload_digest(schema.ModelT.InitFromPackedBuf(pack_model(model), 0)))
 
 
 def _shorten_names(model) -> None:
@@ -104,6 +104,7 @@ def metadata_payload(metadata: dict) -> dict:
     """The stored form of `metadata`: its `vocab` list front-coded."""
     payload = {k: v for k, v in metadata.items() if k != "vocab"}
     payload[FRONT_CODED_VOCAB] = front_code(metadata["vocab"])
+    payload[SEALED] = True  # the file carries a checksum: one without it has lost it
     return payload
 
 
@@ -127,6 +128,8 @@ def read_metadata(model_bytes: bytes, source: str = "model") -> dict:
             f"{source}: the tflnlu metadata is damaged ({e}); export the model again"
         ) from None
     _check_fields(payload, source)
+    if payload.pop(SEALED, False) and CHECKSUM_METADATA not in entries:
+        raise ModelFileError(f"{source}: the file is damaged: its checksum entry is missing; export it again")
     return payload
 
 

@@ -47,6 +47,8 @@ class ModelConfig:
             not isinstance(d, int) or isinstance(d, bool) or d < 1 for d in self.dilations
         ):
             raise ValueError(f"dilations must be one or more positive integers, got {list(self.dilations)}")
+        if self.dpq_shared and self.dpq_variant != "sx":
+            raise ValueError("dpq_shared (one matrix for keys and values) applies to the SX variant only")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 

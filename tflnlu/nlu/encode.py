@@ -23,8 +23,8 @@ class LabelSet:
     @classmethod
     def from_examples(cls, train: Sequence[Example]) -> LabelSet:
         domains = sorted({e.domain for e in train if e.domain})
-        if domains and any(not e.domain for e in train):
-            domains = []  # a domain head needs a domain on every example
+        if len(domains) < 2 or any(not e.domain for e in train):
+            domains = []  # a domain head needs a domain on every example, and two to choose from
         return cls(sorted({e.intent for e in train}), tag_list(e.tags for e in train), domains)
 
     FILES = {"intents": "intents.txt", "tags": "tags.txt", "domains": "domains.txt"}

@@ -86,13 +86,20 @@ def read_model_bytes(path: str | Path) -> bytes:
 def open_runner(model_bytes: bytes, source: str = "model"):
     """The runner for this file: the LiteRT C API with the tflnlu kernel for a custom-op
     export, LiteRT's Interpreter for any other."""
-    if CUSTOM_OP_NAME in read_model(model_bytes, source).operators:
-        from tflnlu.runtime.litert_c import LiteRTCustomOpModel
+    custom = CUSTOM_OP_NAME in read_model(model_bytes, source).operators
+    try:
+        if custom:
+            from tflnlu.runtime.litert_c import LiteRTCustomOpModel
 
-        return LiteRTCustomOpModel(model_bytes)
-    from tflnlu.runtime.litert import LiteRTModel
+            return LiteRTCustomOpModel(model_bytes)
+        from tflnlu.runtime.litert import LiteRTModel
 
-    return LiteRTModel(model_bytes)
+        return LiteRTModel(model_bytes)
+    except (ValueError, RuntimeError, TypeError, IndexError) as e:
+        # A file tflnlu's own reader accepts but LiteRT does not: damaged where no checksum looks
+        # (an older export), or not a tflnlu model at all.
+        message = " ".join(str(e).split())[:200]
+        raise ModelFileError(f"{source}: LiteRT cannot run this file ({message}); export it again") from None
 
 
 class Parser:

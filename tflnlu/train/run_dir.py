@@ -14,6 +14,7 @@ loading the model does.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tflnlu.data.vocab import VOCAB_FILE, Vocabulary
-from tflnlu.io import file_mode
+from tflnlu.io import file_mode, write_json_atomic
 from tflnlu.models.config import ModelConfig
 from tflnlu.nlu.encode import LabelSet
 from tflnlu.outputs import OutputKind, remove_owned
@@ -37,13 +38,25 @@ METRICS = "metrics.json"
 HISTORY = "history.json"
 CHECKPOINT_DIR = "checkpoint"
 CHECKPOINT_STATE = "state.json"  # inside CHECKPOINT_DIR, written after the checkpoint itself
+CHECKSUMS = "checksums.json"  # sha256 of the finished run's files, checked when it is loaded
 
 # What a run directory may hold: written first, config.json marks a directory as a run.
+# checkpoint/ holds tf.train.Checkpoint's files of one epoch and the state written after them.
+CHECKPOINT = OutputKind(
+    "checkpoint",
+    marker=CHECKPOINT_STATE,
+    entries=frozenset({CHECKPOINT_STATE}),
+    patterns=(r"epoch-\d+\.index", r"epoch-\d+\.data-\d{5}-of-\d{5}", r"epoch-\d+_temp\w*"),
+    children_any=(r"epoch-\d+_temp\w*",),  # TensorFlow's own temporaries of a killed write
+)
 RUN = OutputKind(
     "run",
     marker=CONFIG,
-    entries=frozenset({CONFIG, VOCAB, WEIGHTS, METRICS, HISTORY, CHECKPOINT_DIR, *LabelSet.FILES.values()}),
+    entries=frozenset(
+        {CONFIG, VOCAB, WEIGHTS, METRICS, HISTORY, CHECKSUMS, CHECKPOINT_DIR, *LabelSet.FILES.values()}
+    ),
     resumable=True,
+    children={CHECKPOINT_DIR: CHECKPOINT},
 )
 
 
@@ -81,11 +94,48 @@ def remove_run_files(directory: Path) -> None:
     remove_owned(directory, RUN)
 
 
+# The files of a finished run its checksums cover: config, vocabulary, labels, weights.
+CHECKED_FILES = (CONFIG, VOCAB, WEIGHTS, *LabelSet.FILES.values())
+
+
+def write_checksums(directory: Path) -> None:
+    """sha256 of the finished run's files (checksums.json): a damaged run is found on load."""
+    digests = {name: _sha256(Path(directory) / name) for name in CHECKED_FILES}
+    write_json_atomic(Path(directory) / CHECKSUMS, digests)
+
+
+def verify_checksums(directory: Path) -> None:
+    """RunDirectoryError naming the first file whose contents changed since training ended
+    (runs without checksums.json, older or unfinished, are not checked)."""
+    path = Path(directory) / CHECKSUMS
+    if not path.is_file():
+        return
+    try:
+        digests = json.loads(path.read_text(encoding="utf-8"))
+        expected = {name: digests[name] for name in CHECKED_FILES}
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
+        raise RunDirectoryError(f"{path} is damaged ({e}); train the run again") from None
+    for name, digest in expected.items():
+        if _sha256(Path(directory) / name) != digest:
+            raise RunDirectoryError(
+                f"{Path(directory) / name} changed since the run was trained (its checksum in {CHECKSUMS} "
+                "differs): the run is damaged; train it again"
+            )
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def read_config(directory: Path) -> dict:
     """config.json of a run, checked to be one (RunDirectoryError naming the file otherwise)."""
     path = Path(directory) / CONFIG
     if Path(directory).is_file():
         raise RunDirectoryError(f"{directory} is a file: --run takes the directory tflnlu-train wrote")
+    if not Path(directory).exists():
+        raise RunDirectoryError(
+            f"{directory}: no such directory (--run takes the directory tflnlu-train wrote)"
+        )
     if not path.is_file():
         raise RunDirectoryError(f"{directory} is not a tflnlu run: it has no {CONFIG}")
     try:
@@ -94,6 +144,14 @@ def read_config(directory: Path) -> dict:
         raise RunDirectoryError(f"{path} is damaged (not JSON: {e}); train the run again") from None
     if not isinstance(config, dict) or not isinstance(config.get("model"), dict):
         raise RunDirectoryError(f"{path} is damaged: no 'model' settings; train the run again")
+    for section in ("train", "data", "tokenizer"):
+        if not isinstance(config.get(section, {}), dict):
+            raise RunDirectoryError(f"{path} is damaged: '{section}' is not an object; train the run again")
+    source = config.get("data", {}).get("source")
+    if source is not None and not isinstance(source, str):
+        raise RunDirectoryError(
+            f"{path} is damaged: 'data.source' is not a path; pass --data, or train again"
+        )
     return config
 
 
@@ -113,6 +171,7 @@ def load_run(directory: Path) -> Run:
         vocab, labels = Vocabulary.load(directory / VOCAB), LabelSet.load(directory)
     except (ValueError, TypeError, UnicodeDecodeError) as e:
         raise RunDirectoryError(f"{directory} is damaged: {e}; train the run again") from None
+    verify_checksums(directory)
     expected = (model_config.vocab_size, model_config.num_intents, model_config.num_tags)
     if (len(vocab), len(labels.intents), len(labels.tags)) != expected:
         raise RunDirectoryError(

@@ -73,11 +73,31 @@ def _prepare_directory(out: Path, config: dict, *, resume: bool, overwrite: bool
         log(f"{out} has no finished epoch to resume: starting it from epoch 1")
         return None
     try:
-        return json.loads(state_file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+        _check_state(state)
+    except (UnicodeDecodeError, ValueError) as e:
         raise RunDirectoryError(
             f"{state_file} is damaged ({e}): the run cannot be resumed; pass --overwrite to train it again"
         ) from None
+    if state["best_epoch"] and not (out / run_dir.WEIGHTS).is_file():
+        raise RunDirectoryError(
+            f"{out / run_dir.WEIGHTS} is missing: the run cannot be resumed; pass --overwrite to train it again"
+        )
+    return state
+
+
+# The training state checkpoint/state.json holds: field -> type.
+_STATE_FIELDS = {"epoch": int, "best_score": float, "best_epoch": int, "history": list, "prefix": str}
+
+
+def _check_state(state: object) -> None:
+    if not isinstance(state, dict):
+        raise ValueError("not a JSON object")
+    for name, kind in _STATE_FIELDS.items():
+        value = state.get(name)
+        ok = isinstance(value, int | float) if kind is float else isinstance(value, kind)
+        if not ok or isinstance(value, bool):
+            raise ValueError(f"'{name}' missing or not a {kind.__name__}")
 
 
 def _section(config: dict, name: str) -> dict:
@@ -141,7 +161,7 @@ class _Checkpointer:
     def restore(self, state: dict) -> None:
         try:
             self.checkpoint.read(str(self.directory / state["prefix"])).assert_existing_objects_matched()
-        except (KeyError, ValueError, AssertionError, tf.errors.OpError) as e:
+        except (KeyError, ValueError, IndexError, AssertionError, tf.errors.OpError) as e:
             raise RunDirectoryError(
                 f"the checkpoint in {self.directory} is damaged or incomplete "
                 f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); pass --overwrite "
@@ -246,6 +266,7 @@ def train(
     keras.utils.set_random_seed(config.seed)
     model = build_model(model_config)  # any configuration error surfaces before a file is written
     state = _prepare_directory(out, run_config, resume=resume, overwrite=overwrite, log=log)
+    (out / run_dir.CHECKSUMS).unlink(missing_ok=True)  # the weights are about to change
     if state is None:
         write_json_atomic(out / run_dir.CONFIG, run_config)  # first: it marks the directory as a run
         vocab.save(out / run_dir.VOCAB)
@@ -311,6 +332,7 @@ def _final_metrics(model: keras.Model, state: dict, data: TrainingData, sizes: d
     }
     write_json_atomic(out / run_dir.METRICS, result)
     write_json_atomic(out / run_dir.HISTORY, state["history"])
+    run_dir.write_checksums(out)  # last: the run is finished
     return result
 
 

@@ -67,9 +67,11 @@ class OutputKind:
 
 @dataclass(frozen=True)
 class Each:
-    """A directory whose every entry is a directory of `kind` (or missing its marker: foreign)."""
+    """A directory whose every entry is a directory of `kind`, named one of `names` (when
+    given); anything else in it is foreign."""
 
     kind: OutputKind
+    names: frozenset[str] | None = None
 
 
 def _foreign_child(rule, directory: Path, shown: str) -> list[str]:
@@ -80,7 +82,8 @@ def _foreign_child(rule, directory: Path, shown: str) -> list[str]:
     if isinstance(rule, Each):
         found = []
         for sub in sorted(directory.iterdir()):
-            if not sub.is_dir() or sub.is_symlink() or not (sub / rule.kind.marker).is_file():
+            named = rule.names is None or sub.name in rule.names
+            if not named or not sub.is_dir() or sub.is_symlink() or not (sub / rule.kind.marker).is_file():
                 found.append(f"{shown}/{sub.name}")
             else:
                 found += rule.kind.foreign(sub, f"{shown}/{sub.name}/")

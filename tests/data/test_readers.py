@@ -227,3 +227,45 @@ def test_real_hwu64_reads_cleanly():
     assert [len(report.splits[s]) for s in ("train", "dev", "test")] == [8970, 990, 1076]
     assert report.skipped == 0
     assert len({e.intent for e in report.splits["train"]}) == 64
+
+
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        ('{"intent": "a", "annot_utt": "x", "scenario": 5}', "field 'scenario' must be a string, got int"),
+        (
+            '{"intent": "a", "annot_utt": "x", "scenario": ["s"]}',
+            "field 'scenario' must be a string, got list",
+        ),
+        ('{"intent": "a\\nb", "annot_utt": "x"}', "label 'a\\nb' contains a line break"),
+        ("[" * 100_000 + "]" * 100_000, "not a JSON object"),
+    ],
+)
+def test_rows_that_used_to_crash_are_bad_rows(tmp_path, tiny_massive, row, message):
+    (tiny_massive / "test.jsonl").write_text(row + "\n")
+    with pytest.raises(DataError, match=rf"test\.jsonl:1: {re.escape(message)}"):
+        read_splits(tiny_massive, "massive")
+
+
+def test_a_csv_field_over_the_size_limit_is_a_bad_row(tmp_path):
+    (tmp_path / "train.csv").write_text("hi there,greet\n" * 20)
+    (tmp_path / "test.csv").write_text('hello,greet\n"' + "a" * 200_000 + '",greet\nbye,leave\n')
+    with pytest.raises(DataError, match=r"test\.csv:\d+: not a CSV row \(field larger than field limit"):
+        read_splits(tmp_path, "csv")
+    report = read_splits(tmp_path, "csv", skip_bad=True)
+    assert report.skipped == 1 and [e.intent for e in report.splits["test"]] == ["greet", "leave"]
+
+
+@pytest.mark.parametrize("header", ["text,intent", "utterance,label", "Sentence,Class"])
+def test_a_csv_header_is_not_an_example(tmp_path, header):
+    (tmp_path / "train.csv").write_text(f"{header}\n" + "hi there,greet\n" * 20)
+    (tmp_path / "test.csv").write_text("hello,greet\n")
+    intents = {e.intent for e in read_splits(tmp_path, "csv").splits["train"]}
+    assert intents == {"greet"}
+
+
+def test_labels_with_unicode_line_separators_survive_the_label_files(tmp_path):
+    from tflnlu.data.vocab import read_lines, save_labels
+
+    save_labels(tmp_path / "intents.txt", ["joke\u2028tell", "b\u0085c", "d"])
+    assert read_lines(tmp_path / "intents.txt") == ["joke\u2028tell", "b\u0085c", "d"]

@@ -22,7 +22,7 @@ from tflnlu.bench.variants import REFERENCE, RUNS, VARIANTS, Context, run_varian
 from tflnlu.cli.common import Command, FlagDefiner, UsageError
 from tflnlu.data.load import load_data
 from tflnlu.data.readers import CLINC_OOS_CHOICES, FORMATS
-from tflnlu.export.options import EXPORT
+from tflnlu.export.options import EXPORT, MODEL_FILE
 from tflnlu.io import write_json_atomic, write_text_atomic
 from tflnlu.models.config import POOLINGS
 from tflnlu.outputs import Each, OutputKind, prepare_output, remove_owned
@@ -69,6 +69,8 @@ FASTTEXT_FILES = OutputKind(
     entries=frozenset({"train.txt", "model.bin"}),
     patterns=(r"model_cutoff\d+\.ftz",),
 )
+# A variant's export: an export directory, or (the fp32 reference) its model.tflite alone.
+VARIANT_EXPORT = OutputKind("variant export", marker=MODEL_FILE, entries=EXPORT.entries)
 BENCHMARK = OutputKind(
     "benchmark",
     marker=RESULTS,
@@ -77,7 +79,11 @@ BENCHMARK = OutputKind(
         | {f"{name}.error.txt" for name in [*(v.name for v in VARIANTS), FASTTEXT]}
     ),
     resumable=True,
-    children={"runs": Each(RUN), "exports": Each(EXPORT), FASTTEXT: FASTTEXT_FILES},
+    children={
+        "runs": Each(RUN, frozenset(RUNS)),
+        "exports": Each(VARIANT_EXPORT, frozenset(v.name for v in VARIANTS)),
+        FASTTEXT: FASTTEXT_FILES,
+    },
 )
 
 

@@ -75,29 +75,8 @@ def run(
     """The export job; `out` and the run are checked before the data is read."""
     run_config = read_config(Path(run_dir))
     check_options_fit_run(options, run_config)
-    source = run_config.get("data") or {}
-    if not data and not source:
-        raise ValueError(f"{run_dir} does not record its data (trained through the Python API): pass --data")
-    recorded = None if data else source.get("source")
-    data = data or (None if recorded == BUILTIN_NAME else recorded)
-    config_file = Path(run_dir) / "config.json"
-    if recorded and recorded != BUILTIN_NAME and not Path(recorded).exists():
-        raise DataError(
-            recorded,
-            None,
-            f"no such file or directory: the data {config_file} records has moved; pass --data",
-        )
-    if not fmt and source.get("format", "massive") not in FORMATS:
-        raise DataError(
-            str(config_file), None, f"unknown data format {source.get('format')!r}: pass --format"
-        )
+    data, data_info = _recorded_data(Path(run_dir), run_config, data, fmt)
     check_export_output(Path(out), Path(run_dir), overwrite, data)
-    data_info = {
-        "source": data or BUILTIN_NAME,
-        "format": fmt or source.get("format", "massive"),
-        "languages": source.get("languages", ["en"]),
-        "clinc_oos": source.get("clinc_oos", "label"),
-    }
     from tflnlu.export.export import export_run  # TensorFlow: imported once the checks passed
 
     splits, _ = load_data(
@@ -123,6 +102,30 @@ def run(
         log(format_mcu(result["mcu"]))
     log(f"export written to {out}")
     return result
+
+
+def _recorded_data(run_dir: Path, run_config: dict, data: str | None, fmt: str | None) -> tuple:
+    """The data to export with (--data, or what the run recorded) and its description."""
+    source = run_config.get("data") or {}
+    if not data and not source:
+        raise ValueError(f"{run_dir} does not record its data (trained through the Python API): pass --data")
+    recorded = None if data else source.get("source")
+    data = data or (None if recorded == BUILTIN_NAME else recorded)
+    config_file = run_dir / "config.json"
+    if recorded and recorded != BUILTIN_NAME and not Path(recorded).exists():
+        moved = f"no such file or directory: the data {config_file} records has moved; pass --data"
+        raise DataError(recorded, None, moved)
+    if not fmt and source.get("format", "massive") not in FORMATS:
+        raise DataError(
+            str(config_file), None, f"unknown data format {source.get('format')!r}: pass --format"
+        )
+    data_info = {
+        "source": data or BUILTIN_NAME,
+        "format": fmt or source.get("format", "massive"),
+        "languages": source.get("languages", ["en"]),
+        "clinc_oos": source.get("clinc_oos", "label"),
+    }
+    return data, data_info
 
 
 def format_mcu(mcu: dict) -> str:

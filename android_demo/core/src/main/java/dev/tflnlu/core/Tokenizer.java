@@ -222,6 +222,61 @@ public final class Tokenizer {
     return text.substring(from, text.offsetByCodePoints(from, end - start));
   }
 
+  /**
+   * L[i] = code points of normalize(the first i code points of text), i = 0..n: how far into the
+   * normalized string each position of the original reaches (docs/tokenizer.md section 5). Per
+   * chunk starting at an ASCII whitespace (it never composes and stops Final_Sigma), checked
+   * against the whole text, as Python's {@code normalized_prefix_lengths}.
+   */
+  public static int[] normalizedPrefixLengths(String text) {
+    int[] cps = text.codePoints().toArray();
+    int[] lengths = new int[cps.length + 1];
+    int offset = 0;
+    int start = 0;
+    while (start < cps.length) {
+      int end = start + 1;
+      while (end < cps.length && " \t\n\r".indexOf(cps[end]) < 0) {
+        end++;
+      }
+      for (int k = 1; k <= end - start; k++) {
+        lengths[start + k] = offset + codePoints(normalize(new String(cps, start, k)));
+      }
+      offset = lengths[end];
+      start = end;
+    }
+    if (offset != codePoints(normalize(text))) { // not expected; exact regardless
+      for (int i = 1; i <= cps.length; i++) {
+        lengths[i] = codePoints(normalize(new String(cps, 0, i)));
+      }
+    }
+    return lengths;
+  }
+
+  /**
+   * The slice [start, end) of the original text (code points) whose normalization is the
+   * normalized code points [from, to), as Python's {@code original_span}.
+   */
+  public static int[] originalSpan(int[] lengths, int from, int to) {
+    int first = lastAtMost(lengths, from);
+    int last = lastAtMost(lengths, to);
+    if (lengths[last] < to) {
+      last++;
+    }
+    return new int[] {first, Math.min(last, lengths.length - 1)};
+  }
+
+  private static int lastAtMost(int[] sorted, int value) {
+    int index = 0;
+    while (index + 1 < sorted.length && sorted[index + 1] <= value) {
+      index++;
+    }
+    return index;
+  }
+
+  private static int codePoints(String text) {
+    return text.codePointCount(0, text.length());
+  }
+
   private static Token token(int[] cps, int start, int end) {
     return new Token(new String(cps, start, end - start), start, end);
   }

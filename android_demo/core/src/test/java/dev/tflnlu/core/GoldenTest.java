@@ -112,7 +112,23 @@ public class GoldenTest {
       Map<?, ?> slot = (Map<?, ?>) item;
       expected.add(slot.get("type") + "|" + slot.get("start") + "|" + slot.get("end") + "|" + slot.get("text"));
     }
-    return slots.equals(expected) ? null : Json.quote(text) + ": slots " + slots + " != " + expected;
+    if (!slots.equals(expected)) {
+      return Json.quote(text) + ": slots " + slots + " != " + expected;
+    }
+    List<String> spans = new ArrayList<>();
+    int[] lengths = Tokenizer.normalizedPrefixLengths(text);
+    for (BioDecoder.Slot slot : result.slots) {
+      int from = input.tokens.get(slot.start).start;
+      int to = input.tokens.get(slot.end - 1).end;
+      int[] span = Tokenizer.originalSpan(lengths, from, to);
+      spans.add(slot.type + "|" + span[0] + "|" + span[1] + "|" + Tokenizer.codePointSubstring(text, span[0], span[1]));
+    }
+    List<String> expectedSpans = new ArrayList<>();
+    for (Object item : (List<?>) record.get("spans")) {
+      Map<?, ?> span = (Map<?, ?>) item;
+      expectedSpans.add(span.get("type") + "|" + span.get("start") + "|" + span.get("end") + "|" + span.get("text"));
+    }
+    return spans.equals(expectedSpans) ? null : Json.quote(text) + ": spans " + spans + " != " + expectedSpans;
   }
 
   private static byte[] bytes(List<?> values) {

@@ -28,3 +28,15 @@ def test_intent_only_data_has_no_slot_f1():
 def test_length_mismatch_is_an_error():
     with pytest.raises(ValueError):
         nlu_metrics(["x"], [], [[]], [[]])
+
+
+def test_one_domain_is_no_domain_head():
+    """Data whose examples all share one domain used to build a one-class domain head, which
+    Keras' sparse cross-entropy rejects after the run directory was written."""
+    from tflnlu.data.example import Example
+    from tflnlu.nlu.encode import LabelSet
+
+    one = [Example("a", ("a",), ("O",), f"i{i}", "alarm") for i in range(3)]
+    two = [*one, Example("b", ("b",), ("O",), "i9", "weather")]
+    assert LabelSet.from_examples(one).domains == []
+    assert LabelSet.from_examples(two).domains == ["alarm", "weather"]

@@ -136,3 +136,41 @@ def test_command_line_rejects_an_unknown_variant(tmp_path):
 def test_rows_follow_the_variant_order_whatever_order_they_finished_in():
     rows = {"fasttext": {}, "dpq_sx_k16_d8": {}, "full_fp32": {}, "pq_k16_d8": {}}
     assert list(bench.in_variant_order(rows)) == ["full_fp32", "pq_k16_d8", "dpq_sx_k16_d8", "fasttext"]
+
+
+def test_seeds_give_means_and_spreads(tmp_path):
+    """Two seeds: each a whole benchmark of its own; the top-level rows are their means, with
+    sample standard deviations, and the ratios compare means."""
+    from tests.conftest import write_massive_dir
+    from tflnlu.bench.report import METRICS
+
+    data = write_massive_dir(tmp_path / "data")
+    out = tmp_path / "out"
+    result = bench.run_seeds(
+        str(data),
+        "massive",
+        str(out),
+        ["full_fp32", "dpq_sx_k4_d16"],
+        seeds=(0, 1),
+        fasttext_cutoffs=(),
+        train_config=TrainConfig(epochs=1),
+        qat_epochs=0,
+        log=lambda _: None,
+    )
+    per_seed = [json.loads((out / "seeds" / s / "results.json").read_text())["rows"] for s in ("0", "1")]
+    row = result["rows"]["dpq_sx_k4_d16"]
+    assert row["seeds"] == [0, 1]
+    for metric in METRICS:
+        values = [rows["dpq_sx_k4_d16"]["test"][metric] for rows in per_seed]
+        if None in values:
+            continue
+        assert row["test"][metric] == pytest.approx(sum(values) / 2)
+        assert row["test_std"][metric] == pytest.approx(abs(values[0] - values[1]) / 2**0.5)
+    reference = result["rows"]["full_fp32"]
+    expected = (reference["test"]["intent_accuracy"] - row["test"]["intent_accuracy"]) / reference["test"][
+        "intent_accuracy"
+    ]
+    assert row["relative_degradation"]["intent_accuracy"] == pytest.approx(expected)
+    assert "±" in (out / "results.md").read_text()
+    with pytest.raises(ValueError, match="distinct"):
+        bench.run_seeds(str(data), "massive", str(tmp_path / "o2"), seeds=(1, 1))

@@ -25,6 +25,42 @@ def add_ratios(rows: dict[str, dict], reference: str) -> None:
         }
 
 
+def aggregate_seeds(per_seed: dict[int, dict[str, dict]]) -> dict[str, dict]:
+    """One row per variant over seeds: every test metric's mean (in `test`, so ratios, the front
+    and the plot read means) and sample standard deviation (`test_std`); file bytes are the
+    largest seen (they do not depend on the seed). A variant that failed on any seed is an error."""
+    seeds = sorted(per_seed)
+    names = dict.fromkeys(name for rows in per_seed.values() for name in rows)
+    rows = {}
+    for name in names:
+        runs = [per_seed[s].get(name) for s in seeds]
+        failed = [
+            f"seed {s}: {r['error'] if r else 'missing'}"
+            for s, r in zip(seeds, runs, strict=True)
+            if not r or "error" in r
+        ]
+        rows[name] = {"error": "; ".join(failed)[:300]} if failed else _mean_row(runs, seeds)
+    return rows
+
+
+def _mean_row(runs: list[dict], seeds: list[int]) -> dict:
+    import numpy as np
+
+    row = {k: v for k, v in runs[0].items() if k not in ("test", "relative_degradation", "compression")}
+    row["file_bytes"] = max(r["file_bytes"] for r in runs)
+    row["seeds"] = seeds
+    row["test"], row["test_std"] = {}, {}
+    for metric, value in runs[0]["test"].items():
+        values = [r["test"].get(metric) for r in runs]
+        if isinstance(value, int | float) and not isinstance(value, bool) and None not in values:
+            row["test"][metric] = float(np.mean(values))
+            row["test_std"][metric] = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    for key in ("latency_ms", "train_seconds"):
+        if all(isinstance(r.get(key), int | float) for r in runs):
+            row[key] = float(np.mean([r[key] for r in runs]))
+    return row
+
+
 def pareto_front(rows: dict[str, dict], metric: str = "intent_accuracy") -> list[str]:
     """Names of the rows no other row beats on both bytes (fewer) and `metric` (higher)."""
     points = {
@@ -44,8 +80,10 @@ def _percent(value) -> str:
     return "n/a" if value is None else f"{100 * value:+.1f}%"
 
 
-def _score(value) -> str:
-    return "n/a" if value is None else f"{value:.4f}"
+def _score(value, spread=None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.4f}" if spread is None else f"{value:.4f} ± {spread:.4f}"
 
 
 def markdown_table(rows: dict[str, dict], descriptions: dict[str, str], front: list[str]) -> str:
@@ -60,17 +98,19 @@ def markdown_table(rows: dict[str, dict], descriptions: dict[str, str], front: l
                 f"| {label} | {descriptions.get(name, '')} | failed: {row['error']} | | | | | | | | |"
             )
             continue
-        test, degradation = row["test"], row.get("relative_degradation", {})
+        test, degradation, std = row["test"], row.get("relative_degradation", {}), row.get("test_std", {})
         size = f"{row['file_bytes']:,}" + (f" (gzip {row['gzip_bytes']:,})" if "gzip_bytes" in row else "")
         lines.append(
             f"| {label} | {descriptions.get(name, '')} | {size} | {100 * row.get('compression', 0):.2f}% | "
-            f"{_score(test.get('intent_accuracy'))} | {_score(test.get('slot_f1'))} | {_score(test.get('exact_match'))} | "
+            f"{_score(test.get('intent_accuracy'), std.get('intent_accuracy'))} | "
+            f"{_score(test.get('slot_f1'), std.get('slot_f1'))} | {_score(test.get('exact_match'), std.get('exact_match'))} | "
             f"{_percent(degradation.get('intent_accuracy'))} | {_percent(degradation.get('slot_f1'))} | "
             f"{row['latency_ms']:.3f} | {row.get('train_seconds', 0):.0f} |"
         )
     return (
         "\n".join(lines)
-        + "\n\nBold: on the Pareto front of file bytes against intent accuracy. Degradation is relative to the reference (positive = worse).\n"
+        + "\n\nBold: on the Pareto front of file bytes against intent accuracy. Degradation is relative to the reference (positive = worse)"
+        + "; with several seeds, metrics are mean ± sample standard deviation and degradations compare means.\n"
     )
 
 

@@ -12,6 +12,7 @@ A variant that fails is reported with its error; the others still run.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import traceback
@@ -54,6 +55,9 @@ def define_flags(define: FlagDefiner) -> None:
     )
     define.bool("resume", False, "Keep the finished variants of --out/results.json and run the rest.")
     define.bool("overwrite", False, "Replace an earlier benchmark in --out (only its own files).")
+    define.list(
+        "seeds", None, "Train and measure every variant once per seed (e.g. 0,1,2): means and spreads."
+    )
     define.string("title", None, "Title of the plot (default: the data directory's name).")
     define.integer("width", None, "Encoder channels of every run (default: ModelConfig's).", lower_bound=1)
     define.enum("pooling", None, list(POOLINGS), "Intent pooling of every run (default: ModelConfig's).")
@@ -63,6 +67,7 @@ def define_flags(define: FlagDefiner) -> None:
 FASTTEXT = "fasttext"
 RESULTS = "results.json"
 # A benchmark directory: results.json marks it; the runs, exports and reports are its own.
+SEEDS_DIR = "seeds"  # --seeds: one whole benchmark per seed, in seeds/<seed>/
 FASTTEXT_FILES = OutputKind(
     "fastText peer",
     marker="train.txt",
@@ -75,7 +80,7 @@ BENCHMARK = OutputKind(
     "benchmark",
     marker=RESULTS,
     entries=frozenset(
-        {RESULTS, "results.md", "results.png", "runs", "exports", FASTTEXT}
+        {RESULTS, "results.md", "results.png", "runs", "exports", FASTTEXT, SEEDS_DIR}
         | {f"{name}.error.txt" for name in [*(v.name for v in VARIANTS), FASTTEXT]}
     ),
     resumable=True,
@@ -85,6 +90,7 @@ BENCHMARK = OutputKind(
         FASTTEXT: FASTTEXT_FILES,
     },
 )
+BENCHMARK.children[SEEDS_DIR] = Each(BENCHMARK)  # a multi-seed benchmark holds one per seed
 
 
 def _selected(names: list[str] | None):
@@ -229,6 +235,56 @@ def _run_step(name: str, variants, context: Context, rows: dict, *, fasttext_cut
         log(f"  {summary['file_bytes']:,} bytes, test intent {summary['test']['intent_accuracy']:.4f}")
 
 
+def run_seeds(
+    data: str | None,
+    fmt: str,
+    out: str,
+    variant_names: list[str] | None = None,
+    *,
+    seeds: tuple[int, ...],
+    train_config: TrainConfig | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    title: str | None = None,
+    log=print,
+    **options,
+) -> dict:
+    """The benchmark once per seed (each a whole benchmark in out/seeds/<seed>/, resumable on its
+    own), then out/results.json, .md and .png with every metric's mean and spread per variant:
+    "within 2%" compares the variant's mean with the reference's mean."""
+    if len(set(seeds)) != len(seeds) or not seeds:
+        raise UsageError(f"--seeds must be distinct integers, got {list(seeds)}")
+    work = Path(out)
+    if prepare_output(work, BENCHMARK, overwrite=overwrite, keep=resume) == "ours, replaced":
+        remove_owned(work, BENCHMARK)
+    train_config = train_config or TrainConfig()
+    settings = {"seeds": list(seeds), "epochs": train_config.epochs, "options": sorted(options)}
+    if not (work / RESULTS).is_file():  # marks `out` as a benchmark from the start, for --resume
+        write_json_atomic(work / RESULTS, {"rows": {}, "settings": settings})
+    per_seed = {}
+    for index, seed in enumerate(seeds, 1):
+        log(f"== seed {seed} ({index}/{len(seeds)})")
+        config = dataclasses.replace(train_config, seed=seed)
+        result = run(
+            data,
+            fmt,
+            str(work / SEEDS_DIR / str(seed)),
+            variant_names,
+            train_config=config,
+            resume=resume,
+            log=log,
+            **options,
+        )
+        per_seed[seed] = result["rows"]
+    variants = _selected(variant_names)
+    descriptions = {v.name: v.description for v in variants}
+    families = {v.name: v.family for v in variants}
+    title = f"{title or Path(data or 'built-in').name}, mean over seeds {', '.join(map(str, seeds))}"
+    return finish(
+        report.aggregate_seeds(per_seed), work, descriptions, families, title=title, settings=settings
+    )
+
+
 def in_variant_order(rows: dict) -> dict:
     """Rows in the order of VARIANTS, then the rest (fastText) as they came: a resumed run
     keeps its earlier rows first otherwise."""
@@ -269,24 +325,34 @@ def main(values, positional: list[str]) -> int:
         raise UsageError(
             f"--fasttext_cutoffs must be integers, got {','.join(values.fasttext_cutoffs)}"
         ) from None
-    run(
-        values.data,
-        values.format,
-        values.out,
-        values.variants,
-        fasttext_cutoffs=cutoffs,
-        train_config=TrainConfig(epochs=values.epochs, seed=values.seed),
-        qat_epochs=values.qat_epochs,
-        resume=values.resume,
-        overwrite=values.overwrite,
-        clinc_oos=values.clinc_oos,
-        title=values.title,
-        encoder={
+    options = {
+        "fasttext_cutoffs": cutoffs,
+        "train_config": TrainConfig(epochs=values.epochs, seed=values.seed),
+        "qat_epochs": values.qat_epochs,
+        "resume": values.resume,
+        "overwrite": values.overwrite,
+        "clinc_oos": values.clinc_oos,
+        "title": values.title,
+        "encoder": {
             k: v for k, v in {"width": values.width, "pooling": values.pooling}.items() if v is not None
         },
-        per_channel=values.per_channel,
-    )
+        "per_channel": values.per_channel,
+    }
+    if values.seeds:
+        if values["seed"].present:
+            raise UsageError("pass --seed or --seeds, not both")
+        seeds = _integers(values.seeds, "--seeds")
+        run_seeds(values.data, values.format, values.out, values.variants, seeds=seeds, **options)
+    else:
+        run(values.data, values.format, values.out, values.variants, **options)
     return 0
+
+
+def _integers(items: list[str], flag: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(item) for item in items)
+    except ValueError:
+        raise UsageError(f"{flag} must be integers, got {','.join(items)}") from None
 
 
 COMMAND = Command(

@@ -66,6 +66,24 @@ def define_flags(define: FlagDefiner) -> None:
     define.integer("seed", TrainConfig.seed, "Random seed.", lower_bound=0, upper_bound=2**32 - 1)
     define.integer("min_count", TrainConfig.min_count, "Minimum count of a vocabulary word.", lower_bound=1)
     define.integer("max_vocab", None, "Maximum vocabulary size, special tokens included.", lower_bound=3)
+    define.string(
+        "teacher",
+        None,
+        "A trained run (fp32, the default encoder) to distill from: the student learns its distributions too.",
+    )
+    define.float(
+        "distill_weight",
+        TrainConfig.distill_weight,
+        "Share of the teacher's loss (0..1).",
+        lower_bound=0.0,
+        upper_bound=1.0,
+    )
+    define.float(
+        "distill_temperature",
+        TrainConfig.distill_temperature,
+        "Softmax temperature of the distillation.",
+        lower_bound=0.0,
+    )
     define.float(
         "unk_rate",
         TrainConfig.unk_rate,
@@ -89,6 +107,9 @@ _MODEL_FLAGS = (
     "dropout",
 )
 _TRAIN_FLAGS = (
+    "teacher",
+    "distill_weight",
+    "distill_temperature",
     "epochs",
     "batch_size",
     "learning_rate",
@@ -115,7 +136,11 @@ def run(
     log=print,
 ) -> dict:
     """Read the data, train, write the run directory; returns the metrics."""
-    train_config = TrainConfig(**(train_options or {}))
+    train_options = dict(train_options or {})
+    if train_options.get("teacher"):
+        read_config(Path(train_options["teacher"]))  # a teacher that is not a run fails before any work
+        train_options["teacher"] = str(Path(train_options["teacher"]).resolve())
+    train_config = TrainConfig(**train_options)
     ModelConfig(vocab_size=1, num_intents=1, num_tags=1, **(model_options or {}))  # fail fast on bad options
     status = prepare_output(
         Path(out), RUN, overwrite=overwrite, keep=resume

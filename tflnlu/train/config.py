@@ -24,6 +24,12 @@ class TrainConfig:
     # Evaluate and keep an exponential moving average of the weights (0 = off): a cheap
     # ensemble over the last ~1/(1-decay) steps, steadier than the raw weights on small data.
     weight_average: float = 0.999
+    # Distillation: a trained run whose intent and per-token slot distributions the model also
+    # learns (Hinton et al. 2015: KL at a temperature, scaled by its square), mixed with the
+    # label loss as (1 - distill_weight) * labels + distill_weight * teacher.
+    teacher: str | None = None
+    distill_weight: float = 0.5
+    distill_temperature: float = 2.0
 
     def __post_init__(self):
         if self.epochs < 1 or self.batch_size < 1 or self.patience < 1 or self.min_count < 1:
@@ -34,3 +40,5 @@ class TrainConfig:
             raise ValueError(f"unk_rate must be in [0, 1), got {self.unk_rate}")
         if self.learning_rate <= 0:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
+        if not 0 <= self.distill_weight <= 1 or self.distill_temperature <= 0:
+            raise ValueError("distill_weight must be in [0, 1] and distill_temperature positive")

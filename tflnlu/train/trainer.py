@@ -40,6 +40,7 @@ from tflnlu.outputs import prepare_output
 from tflnlu.tf import keras, tf
 from tflnlu.train import run_dir
 from tflnlu.train.config import TrainConfig
+from tflnlu.train.distill import distillation_loss, load_teacher
 from tflnlu.train.predict import keras_predictor
 from tflnlu.train.run_dir import RunDirectoryError
 
@@ -169,7 +170,11 @@ class _Checkpointer:
             ) from None
 
 
-def _make_train_step(model: keras.Model, optimizer, average: _WeightAverage, config: TrainConfig):
+def _make_train_step(
+    model: keras.Model, optimizer, average: _WeightAverage, config: TrainConfig, teacher=None
+):
+    """One optimizer step on a batch; with a `teacher` (train/distill.py) the loss is
+    (1 - distill_weight) * the label loss + distill_weight * the distillation loss."""
     sparse_ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="none")
     intent_ce = keras.losses.CategoricalCrossentropy(
         from_logits=True, label_smoothing=config.label_smoothing, reduction="none"
@@ -192,6 +197,11 @@ def _make_train_step(model: keras.Model, optimizer, average: _WeightAverage, con
                 loss += config.slot_loss_weight * slot_loss
             if has_domains:
                 loss += config.domain_loss_weight * tf.reduce_mean(sparse_ce(domains, out[DOMAIN_OUTPUT]))
+            if teacher is not None:
+                soft = distillation_loss(
+                    out, teacher.outputs(ids), token_mask, config.distill_temperature, has_slots
+                )
+                loss = (1.0 - config.distill_weight) * loss + config.distill_weight * soft
             if model.losses:
                 loss += tf.add_n(model.losses)
         grads = tape.gradient(loss, model.trainable_variables)
@@ -284,7 +294,12 @@ def train(
         f"domains {len(labels.domains)}; embedding {model_config.embedding}: "
         f"{sizes['embedding']['bytes']:,} bytes deployed, rest {sizes['rest']['parameters']:,} parameters"
     )
-    _fit(loop, state, data, config, out=out, log=log)
+    teacher = load_teacher(config.teacher, vocab, labels, model_config.max_len) if config.teacher else None
+    if teacher is not None:
+        log(
+            f"distilling from {teacher.directory} (weight {config.distill_weight}, temperature {config.distill_temperature})"
+        )
+    _fit(loop, state, data, config, out=out, log=log, teacher=teacher)
     return _final_metrics(model, state, data, sizes, out=out)
 
 
@@ -350,10 +365,12 @@ def _report_unknown_labels(splits: dict[str, list[Example]], labels: LabelSet, l
             )
 
 
-def _fit(loop: _Loop, state: dict, data: TrainingData, config: TrainConfig, *, out: Path, log: Log) -> None:
+def _fit(
+    loop: _Loop, state: dict, data: TrainingData, config: TrainConfig, *, out: Path, log: Log, teacher=None
+) -> None:
     """Epochs until `config.epochs` or `config.patience` epochs without a better dev score;
     the best weights saved as they come, the whole state checkpointed after every epoch."""
-    step = _make_train_step(loop.model, loop.optimizer, loop.average, config)
+    step = _make_train_step(loop.model, loop.optimizer, loop.average, config, teacher)
     predict = keras_predictor(loop.model)
     steps = -(-len(data.encoded["train"].ids) // config.batch_size)
     while state["epoch"] < config.epochs and state["epoch"] - state["best_epoch"] < config.patience:

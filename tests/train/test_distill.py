@@ -61,7 +61,9 @@ def test_a_student_follows_its_teacher(swapped_teacher, tmp_path):
     swapped_rows = [(swap.get(i, i), d, a) for i, d, a in rows]
     data = write_massive_dir(tmp_path / "data", {"train": rows, "dev": swapped_rows, "test": rows})
     splits = read_splits(data, "massive").splits
-    config = dataclasses.replace(FIT, epochs=80, patience=80, teacher=str(root / "teacher"), distill_weight=1.0)
+    config = dataclasses.replace(
+        FIT, epochs=80, patience=80, teacher=str(root / "teacher"), distill_weight=1.0
+    )
     train(splits, tmp_path / "student", SMALL, config, **QUIET)
     assert json.loads((tmp_path / "student" / "config.json").read_text())["train"]["teacher"] == str(
         root / "teacher"

@@ -27,14 +27,16 @@ def test_the_loss_is_zero_for_the_teachers_own_outputs_and_positive_otherwise():
         "slots": tf.constant(rng.normal(size=(3, 5, 6)), tf.float32),
     }
     mask = tf.ones((3, 5))
-    assert float(distillation_loss(teacher, teacher, mask, 2.0, True)) == pytest.approx(0.0, abs=1e-6)
+    assert float(
+        distillation_loss(teacher, teacher, mask, temperature=2.0, with_slots=True)
+    ) == pytest.approx(0.0, abs=1e-6)
     other = {k: v + tf.constant(rng.normal(size=v.shape), tf.float32) for k, v in teacher.items()}
-    assert float(distillation_loss(other, teacher, mask, 2.0, True)) > 0.01
+    assert float(distillation_loss(other, teacher, mask, temperature=2.0, with_slots=True)) > 0.01
     # padding tokens do not count
     masked = {"intent": teacher["intent"], "slots": other["slots"]}
-    assert float(distillation_loss(masked, teacher, tf.zeros((3, 5)), 2.0, True)) == pytest.approx(
-        0.0, abs=1e-6
-    )
+    assert float(
+        distillation_loss(masked, teacher, tf.zeros((3, 5)), temperature=2.0, with_slots=True)
+    ) == pytest.approx(0.0, abs=1e-6)
 
 
 @pytest.fixture(scope="module")

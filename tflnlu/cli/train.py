@@ -26,6 +26,12 @@ DEFAULT_OUT = "runs/default"
 
 
 def define_flags(define: FlagDefiner) -> None:
+    _define_data_flags(define)
+    _define_model_flags(define)
+    _define_training_flags(define)
+
+
+def _define_data_flags(define: FlagDefiner) -> None:
     define.string(
         "data",
         None,
@@ -41,6 +47,9 @@ def define_flags(define: FlagDefiner) -> None:
     define.string("out", DEFAULT_OUT, "Run directory to write.")
     define.bool("resume", False, "Continue an interrupted run in --out from its last finished epoch.")
     define.bool("overwrite", False, "Replace an existing --out.")
+
+
+def _define_model_flags(define: FlagDefiner) -> None:
     define.enum("embedding", "dpq", EMBEDDINGS, "Embedding: 'full' fp32 table or task-aware 'dpq'.")
     define.integer("embed_dim", ModelConfig.embed_dim, "Embedding width d.", lower_bound=1)
     define.integer("dpq_k", ModelConfig.dpq_k, "DPQ codes per group (K).", lower_bound=2, upper_bound=256)
@@ -57,6 +66,9 @@ def define_flags(define: FlagDefiner) -> None:
     define.integer(
         "max_len", ModelConfig.max_len, "Tokens per utterance (longer ones are cut).", lower_bound=1
     )
+
+
+def _define_training_flags(define: FlagDefiner) -> None:
     define.integer("epochs", TrainConfig.epochs, "Maximum epochs.", lower_bound=1)
     define.integer("batch_size", TrainConfig.batch_size, "Batch size.", lower_bound=1)
     define.float("learning_rate", TrainConfig.learning_rate, "Adam learning rate.", lower_bound=0.0)

@@ -44,7 +44,7 @@ def load_teacher(directory: str | Path, vocab: Vocabulary, labels: LabelSet, max
     return Teacher(Path(directory), run.model, tf.constant(id_map))
 
 
-def distillation_loss(student: dict, teacher: dict, token_mask, temperature: float, with_slots: bool):
+def distillation_loss(student: dict, teacher: dict, token_mask, *, temperature: float, with_slots: bool):
     """KL(teacher || student) of the intent and (masked, per token) slot distributions at
     `temperature`, times temperature squared so its gradients keep the label loss's scale."""
     kl = keras.losses.KLDivergence(reduction="none")

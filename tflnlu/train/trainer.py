@@ -171,7 +171,7 @@ class _Checkpointer:
 
 
 def _make_train_step(
-    model: keras.Model, optimizer, average: _WeightAverage, config: TrainConfig, teacher=None
+    model: keras.Model, optimizer, average: _WeightAverage, config: TrainConfig, *, teacher=None
 ):
     """One optimizer step on a batch; with a `teacher` (train/distill.py) the loss is
     (1 - distill_weight) * the label loss + distill_weight * the distillation loss."""
@@ -199,7 +199,11 @@ def _make_train_step(
                 loss += config.domain_loss_weight * tf.reduce_mean(sparse_ce(domains, out[DOMAIN_OUTPUT]))
             if teacher is not None:
                 soft = distillation_loss(
-                    out, teacher.outputs(ids), token_mask, config.distill_temperature, has_slots
+                    out,
+                    teacher.outputs(ids),
+                    token_mask,
+                    temperature=config.distill_temperature,
+                    with_slots=has_slots,
                 )
                 loss = (1.0 - config.distill_weight) * loss + config.distill_weight * soft
             if model.losses:
@@ -370,7 +374,7 @@ def _fit(
 ) -> None:
     """Epochs until `config.epochs` or `config.patience` epochs without a better dev score;
     the best weights saved as they come, the whole state checkpointed after every epoch."""
-    step = _make_train_step(loop.model, loop.optimizer, loop.average, config, teacher)
+    step = _make_train_step(loop.model, loop.optimizer, loop.average, config, teacher=teacher)
     predict = keras_predictor(loop.model)
     steps = -(-len(data.encoded["train"].ids) // config.batch_size)
     while state["epoch"] < config.epochs and state["epoch"] - state["best_epoch"] < config.patience:

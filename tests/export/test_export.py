@@ -322,3 +322,19 @@ def test_stage_write_puts_every_file_in_place_at_once(stages, tmp_path):
     )
     assert (tmp_path / "out" / "model.tflite").read_bytes() == stages["lowered"].model_bytes
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary left
+
+
+def test_the_overhead_is_accounted_for(exported):
+    """The non-constant bytes, part by part (each measured by repacking without it), add up to
+    the file's overhead less its metadata contents, up to the alignment padding."""
+    from tflnlu.modelfile.size import overhead_report, size_report
+
+    root = exported[0]
+    data = (root / "out" / "model.tflite").read_bytes()
+    info = read_model(data)
+    parts = overhead_report(data)
+    assert all(size > 0 for size in parts.values()), parts
+    assert parts["quantization parameters"] > parts["signature"]
+    explained = sum(parts.values()) + sum(len(v) for v in info.metadata.values())
+    overhead = size_report(info)["components"]["overhead"]
+    assert 0 <= overhead - explained <= 0.05 * overhead, (overhead, explained)

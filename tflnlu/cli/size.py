@@ -12,11 +12,12 @@ from pathlib import Path
 from tflnlu.cli.common import Command, FlagDefiner, UsageError
 from tflnlu.modelfile.flatbuffer import CHECKSUM_METADATA, read_model_file
 from tflnlu.modelfile.metadata import METADATA_NAME, read_metadata
-from tflnlu.modelfile.size import check_budget, format_report, size_report
+from tflnlu.modelfile.size import check_budget, format_report, overhead_report, size_report
 
 
 def define_flags(define: FlagDefiner) -> None:
     define.integer("max_bytes", None, "Exit 3 if the model is larger than this.", lower_bound=1)
+    define.bool("overhead", False, "Also break the non-constant bytes down: names, shapes, quantization, ...")
 
 
 def main(values, positional: list[str]) -> int:
@@ -32,6 +33,12 @@ def main(values, positional: list[str]) -> int:
         print(f"{path}: no checksum (exported by an older tflnlu): damage cannot be detected")
     report = size_report(info)
     print(format_report(report))
+    if values.overhead:
+        metadata = sum(len(v) for v in info.metadata.values())
+        print(f"{report['components']['overhead']:>10,} bytes  overhead, of which:")
+        print(f"{metadata:>10,} bytes    metadata contents ({', '.join(info.metadata)})")
+        for name, size in overhead_report(Path(path).read_bytes()).items():
+            print(f"{size:>10,} bytes    {name}")
     check_budget(report, values.max_bytes, path)
     return 0
 

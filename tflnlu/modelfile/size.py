@@ -80,3 +80,54 @@ def check_budget(report: dict, max_bytes: int | None, source: str = "model") -> 
         f"{source} is {report['file_bytes']:,} bytes, over the budget of {max_bytes:,} bytes by "
         f"{report['file_bytes'] - max_bytes:,}; largest components: {largest}"
     )
+
+
+def overhead_report(model_bytes: bytes) -> dict[str, int]:
+    """Where the bytes that are not constants go, measured exactly: the model repacked with one
+    part of its tables emptied at a time (tensor names, shapes, quantization parameters, the
+    signature, the metadata), the difference being that part's bytes; what is left is the
+    operators' and tensors' own tables, vtables and alignment padding."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    from tflnlu.modelfile.flatbuffer import pack_model
+
+    def packed(strip=None) -> int:
+        model = schema.ModelT.InitFromPackedBuf(model_bytes, 0)
+        for buffer in model.buffers or []:
+            buffer.data, buffer.offset, buffer.size = None, 0, 0  # constants are counted elsewhere
+        if strip:
+            strip(model)
+        return len(pack_model(model))
+
+    def tensors(model):
+        return [t for sg in model.subgraphs for t in sg.tensors or []]
+
+    def names(model):
+        for tensor in tensors(model):
+            tensor.name = None
+
+    def shapes(model):
+        for tensor in tensors(model):
+            tensor.shape, tensor.shapeSignature = None, None
+
+    def quantization(model):
+        for tensor in tensors(model):
+            tensor.quantization = None
+
+    def signature(model):
+        model.signatureDefs = None
+
+    def metadata(model):
+        model.metadata = None
+
+    base = packed()
+    parts = {
+        "tensor names": names,
+        "tensor shapes": shapes,
+        "quantization parameters": quantization,
+        "signature": signature,
+        "metadata entries (table)": metadata,
+    }
+    report = {name: base - packed(strip) for name, strip in parts.items()}
+    report["operators, tensors and buffers (tables, vtables, padding)"] = base - sum(report.values())
+    return report

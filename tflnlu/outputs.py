@@ -50,7 +50,7 @@ class OutputKind:
         """One of the kind's names, or a temporary an atomic writer of one left behind."""
         if name in self.entries or any(re.fullmatch(p, name) for p in self.patterns):
             return True
-        stems = {entry.removesuffix(".h5") if entry.endswith(".h5") else entry for entry in self.entries}
+        stems = {entry.removesuffix(".h5") for entry in self.entries}
         return any(re.fullmatch(_TEMPORARY.format(name=re.escape(stem)), name) for stem in stems)
 
     def foreign(self, directory: Path, prefix: str = "") -> list[str]:
@@ -78,7 +78,7 @@ def _foreign_child(rule, directory: Path, shown: str) -> list[str]:
     """What a directory inside an output holds that its rule does not allow; without a rule,
     everything in it (a directory where the kind writes none is not the kind's)."""
     if rule is None:
-        return [f"{shown}/{p.name}" for p in sorted(directory.iterdir())] or []
+        return [f"{shown}/{p.name}" for p in sorted(directory.iterdir())]
     if isinstance(rule, Each):
         found = []
         for sub in sorted(directory.iterdir()):

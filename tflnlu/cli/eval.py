@@ -23,12 +23,13 @@ from tflnlu.data.example import DataError, fingerprint
 from tflnlu.data.readers import CLINC_OOS_CHOICES, FORMATS, SPLITS, read_split
 from tflnlu.data.vocab import Vocabulary
 from tflnlu.export.options import EXPORT_JSON
+from tflnlu.modelfile.flatbuffer import read_model_bytes
 from tflnlu.modelfile.metadata import read_metadata
 from tflnlu.nlu.encode import LabelSet, encode, unknown_intents, unknown_slot_types
 from tflnlu.nlu.metrics import summary
 from tflnlu.nlu.scoring import evaluate
 from tflnlu.runtime.litert_c import LiteRTCustomOpModel
-from tflnlu.runtime.parser import open_runner, read_model_bytes
+from tflnlu.runtime.parser import open_runner
 
 UNKNOWN_LABEL_POLICIES = ("refuse", "report")
 

@@ -7,10 +7,8 @@ not write (no metadata) is measured all the same, and said so.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tflnlu.cli.common import Command, FlagDefiner, UsageError
-from tflnlu.modelfile.flatbuffer import CHECKSUM_METADATA, read_model_file
+from tflnlu.modelfile.flatbuffer import CHECKSUM_METADATA, read_model, read_model_bytes
 from tflnlu.modelfile.metadata import METADATA_NAME, read_metadata
 from tflnlu.modelfile.size import check_budget, format_report, overhead_report, size_report
 
@@ -24,9 +22,10 @@ def main(values, positional: list[str]) -> int:
     if len(positional) != 1:
         raise UsageError("give exactly one model file")
     path = positional[0]
-    info = read_model_file(path)  # ModelFileError: truncated, corrupt, checksum mismatch
+    data = read_model_bytes(path)
+    info = read_model(data, path)  # ModelFileError: truncated, corrupt, checksum mismatch
     if METADATA_NAME in info.metadata:
-        read_metadata(Path(path).read_bytes(), path)  # damaged metadata is an error here too
+        read_metadata(data, path)  # damaged metadata is an error here too
     else:
         print(f"{path}: no tflnlu metadata (not written by tflnlu-export); measured all the same")
     if CHECKSUM_METADATA not in info.metadata and METADATA_NAME in info.metadata:
@@ -37,7 +36,7 @@ def main(values, positional: list[str]) -> int:
         metadata = sum(len(v) for v in info.metadata.values())
         print(f"{report['components']['overhead']:>10,} bytes  overhead, of which:")
         print(f"{metadata:>10,} bytes    metadata contents ({', '.join(info.metadata)})")
-        for name, size in overhead_report(Path(path).read_bytes()).items():
+        for name, size in overhead_report(data).items():
             print(f"{size:>10,} bytes    {name}")
     check_budget(report, values.max_bytes, path)
     return 0

@@ -318,11 +318,7 @@ def read_splits(path: Path, fmt: str, skip_bad: bool = False, clinc_oos: str = "
     A MASSIVE locale file is split by its `partition` field. A missing dev split is carved
     from train; a missing train or test split is an error.
     """
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    path = Path(path)
-    if not path.exists():
-        raise DataError(str(path), None, "no such file or directory")
+    path = _existing_source(path, fmt)
     if fmt == "clinc150":
         report = read_clinc150(path, oos=clinc_oos, skip_bad=skip_bad)
     else:
@@ -334,6 +330,16 @@ def read_splits(path: Path, fmt: str, skip_bad: bool = False, clinc_oos: str = "
                 _merge_skipped(report, part)
                 report.splits[split] = [e for examples in groups.values() for e in examples]
     return _complete_splits(report, path, fmt)
+
+
+def _existing_source(path: Path, fmt: str) -> Path:
+    """The data path, checked to exist, and the format, checked to be one tflnlu reads."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    path = Path(path)
+    if not path.exists():
+        raise DataError(str(path), None, "no such file or directory")
+    return path
 
 
 def _merge_skipped(report: ReadReport, part: ReadReport) -> None:
@@ -389,11 +395,7 @@ def read_split(
     """One split alone (what `tflnlu-eval` scores): a directory's file of that split, a one-file
     data set's rows of that partition, or a whole file without partitions. Only the dev split
     of a directory without a dev file needs the train file too (it is carved from it)."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    path = Path(path)
-    if not path.exists():
-        raise DataError(str(path), None, "no such file or directory")
+    path = _existing_source(path, fmt)
     if fmt == "clinc150":
         report = read_clinc150(path, oos=clinc_oos, skip_bad=skip_bad)
         report.splits = {split: report.splits[split]}

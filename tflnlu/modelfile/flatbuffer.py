@@ -182,10 +182,16 @@ def pack_model(model: schema.ModelT) -> bytes:
     return bytes(builder.Output())
 
 
-def read_model_file(path: Path) -> ModelInfo:
-    path = Path(path)
+def read_model_bytes(path: str | Path) -> bytes:
+    """A model file's bytes; ModelFileError (the path and why) for a directory or a missing file."""
+    file = Path(path)
+    if file.is_dir():
+        raise ModelFileError(f"{path} is a directory: give the .tflite file (e.g. {file / 'model.tflite'})")
     try:
-        data = path.read_bytes()
+        return file.read_bytes()
     except OSError as e:
         raise ModelFileError(f"{path}: cannot read ({e.strerror})") from None
-    return read_model(data, str(path))
+
+
+def read_model_file(path: Path) -> ModelInfo:
+    return read_model(read_model_bytes(path), str(path))

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-from tflnlu.modelfile.flatbuffer import read_model
+from tflnlu.modelfile.flatbuffer import read_model, read_model_bytes
 from tflnlu.modelfile.names import SIGNATURE_INPUT, SIGNATURE_OUTPUTS
 from tflnlu.quiet import native_stderr_captured
 
@@ -29,7 +29,7 @@ def dequantize(values: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
 def checked_model_bytes(model: Path | bytes) -> bytes:
     """The bytes of a .tflite given as a path or as bytes, checked to be a whole model
     (ModelFileError with what is wrong otherwise), before an interpreter sees them."""
-    data = model if isinstance(model, bytes) else Path(model).read_bytes()
+    data = model if isinstance(model, bytes) else read_model_bytes(model)
     read_model(data, "model" if isinstance(model, bytes) else str(model))
     return data
 

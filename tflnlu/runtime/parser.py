@@ -24,7 +24,7 @@ import numpy as np
 from tflnlu.data.example import bio_spans
 from tflnlu.data.tokenizer import normalize, normalized_prefix_lengths, original_span, split_normalized
 from tflnlu.data.vocab import Vocabulary
-from tflnlu.modelfile.flatbuffer import ModelFileError, read_model
+from tflnlu.modelfile.flatbuffer import ModelFileError, read_model, read_model_bytes
 from tflnlu.modelfile.kernel import CUSTOM_OP_NAME
 from tflnlu.modelfile.metadata import read_metadata
 from tflnlu.nlu.decoding import log_softmax, viterbi_bio
@@ -70,17 +70,6 @@ class Analysis:
     token_spans: tuple[tuple[int, int], ...]  # of the kept tokens, in `normalized`
     ids: np.ndarray  # [max_len] int32
     raw: tuple[np.ndarray, np.ndarray] | None  # int8 intent [I] and slot [max_len, S] scores
-
-
-def read_model_bytes(path: str | Path) -> bytes:
-    """A model file's bytes; ModelFileError (the path and why) for a directory or a missing file."""
-    file = Path(path)
-    if file.is_dir():
-        raise ModelFileError(f"{path} is a directory: give the .tflite file (e.g. {file / 'model.tflite'})")
-    try:
-        return file.read_bytes()
-    except OSError as e:
-        raise ModelFileError(f"{path}: cannot read ({e.strerror})") from None
 
 
 def open_runner(model_bytes: bytes, source: str = "model"):

@@ -19,3 +19,44 @@ def test_a_run_overrides_training_fields_and_shares_the_encoder(monkeypatch, tmp
 
 def test_every_variant_uses_a_known_run():
     assert {v.run for v in variants.VARIANTS} <= set(variants.RUNS)
+
+
+def test_a_student_trains_its_teacher_first_and_keeps_its_own_width(monkeypatch, tmp_path):
+    trained = []
+
+    def fake_train(splits, directory, options, config, **kw):
+        trained.append((directory.name, options, config.teacher))
+        (directory).mkdir(parents=True)
+        (directory / "weights.h5").write_text("")
+        (directory / "metrics.json").write_text("{}")
+
+    monkeypatch.setattr(variants, "train", fake_train)
+    context = variants.Context({}, tmp_path, TrainConfig(), print, encoder={"width": 64})
+    name = "w32_dpq_sx_k4_d16_min2_distilled"
+    context.run_dir(name, variants.RUNS[name])
+    (teacher, teacher_options, _), (student, options, teacher_dir) = trained
+    assert (teacher, student) == ("full", name)
+    assert teacher_options["width"] == 64 and options["width"] == 32  # the reference keeps --width
+    assert teacher_dir == str(tmp_path / "runs" / "full")
+    context.run_dir(name, variants.RUNS[name])
+    assert len(trained) == 2  # both kept: nothing is trained twice
+
+
+def test_a_variant_passes_its_weight_bits_to_the_export(monkeypatch, tmp_path):
+    seen = []
+
+    def fake_export(run_dir, out, splits, options, **kw):
+        seen.append(options)
+        return {
+            "size": {"file_bytes": 1, "components": {}},
+            "test": {"tflite": {}, "fp32_keras": {}},
+            "latency": {},
+        }
+
+    monkeypatch.setattr(variants, "export_run", fake_export)
+    monkeypatch.setattr(variants.Context, "run_dir", lambda self, name, options: tmp_path / name)
+    context = variants.Context({}, tmp_path, TrainConfig(), print, per_channel=False)
+    by_name = {v.name: v for v in variants.VARIANTS}
+    variants.run_variant(by_name["dpq_sx_k4_d16_min2_int4"], context)
+    variants.run_variant(by_name["dpq_sx_k4_d16_min2"], context)
+    assert [(o.weight_bits, o.per_channel, o.qat_epochs) for o in seen] == [(4, False, 3), (8, False, 3)]

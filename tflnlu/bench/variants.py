@@ -58,16 +58,24 @@ class Context:
     per_channel: bool = True  # int8 weight scales of the exports
 
     def run_dir(self, name: str, model_options: dict) -> Path:
-        """The run `name`, trained on first use (kept across --resume)."""
+        """The run `name`, trained on first use (kept across --resume). A run's own encoder
+        options (a student's width) win over the benchmark's; its `teacher` names another
+        run, trained first."""
         directory = self.work / "runs" / name
         if not (directory / "weights.h5").is_file() or not (directory / "metrics.json").is_file():
             train_fields = {f.name for f in dataclasses.fields(TrainConfig)}
             train_options = {k: v for k, v in model_options.items() if k in train_fields}
-            options = {**{k: v for k, v in model_options.items() if k not in train_fields}, **self.encoder}
+            if "teacher" in train_options:
+                teacher = train_options["teacher"]
+                train_options["teacher"] = str(self.run_dir(teacher, RUNS[teacher]))
+            options = {**self.encoder, **{k: v for k, v in model_options.items() if k not in train_fields}}
             config = dataclasses.replace(self.train_config, **train_options)
             train(self.splits, directory, options, config, overwrite=True, log=self.log)
         return directory
 
+
+_K4_D16_MIN2 = {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 4, "dpq_d": 16, "min_count": 2}
+_W32 = {"width": 32, "pooling": "max"}
 
 # Trained runs: name -> model options (beyond the defaults of ModelConfig) and TrainConfig
 # fields that differ from the benchmark's (min_count: vocabulary pruning, as fastText's -cutoff).
@@ -82,6 +90,10 @@ RUNS = {
     "dpq_sx_k16_d8_min2": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 16, "dpq_d": 8, "min_count": 2},
     "dpq_sx_k4_d16_min2": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 4, "dpq_d": 16, "min_count": 2},
     "dpq_vq_k16_d16": {"embedding": "dpq", "dpq_variant": "vq", "dpq_k": 16, "dpq_d": 16},
+    # Students: an encoder of width 32 (max pooling) under the same DPQ table, on its own and
+    # distilled from the reference run `full` (issue 14, lever 3).
+    "w32_dpq_sx_k4_d16_min2": {**_K4_D16_MIN2, **_W32},
+    "w32_dpq_sx_k4_d16_min2_distilled": {**_K4_D16_MIN2, **_W32, "teacher": "full"},
 }
 
 VARIANTS = (
@@ -155,6 +167,33 @@ VARIANTS = (
         "DPQ-SX K=4 D=16, words seen once dropped (<unk>), QAT int8",
         "dpq_sx_k4_d16_min2",
     ),
+    # Issue 14's levers, each on its own and together (the reference stays `full_fp32`).
+    Variant(
+        "dpq_sx_k4_d16_min2_int4",
+        "int4 weights",
+        "DPQ-SX K=4 D=16, pruned vocabulary, QAT int4 weights / int8 activations",
+        "dpq_sx_k4_d16_min2",
+        params={"weight_bits": 4},
+    ),
+    Variant(
+        "w32_dpq_sx_k4_d16_min2",
+        "small encoder",
+        "width-32 encoder (max pooling), DPQ-SX K=4 D=16, pruned vocabulary, QAT int8",
+        "w32_dpq_sx_k4_d16_min2",
+    ),
+    Variant(
+        "w32_dpq_sx_k4_d16_min2_distilled",
+        "small encoder",
+        "the same student distilled from the reference run, QAT int8",
+        "w32_dpq_sx_k4_d16_min2_distilled",
+    ),
+    Variant(
+        "w32_dpq_sx_k4_d16_min2_distilled_int4",
+        "int4 weights",
+        "the distilled student, QAT int4 weights / int8 activations",
+        "w32_dpq_sx_k4_d16_min2_distilled",
+        params={"weight_bits": 4},
+    ),
 )
 
 
@@ -166,7 +205,9 @@ def run_variant(variant: Variant, context: Context) -> dict:
         return _fp32_row(load_run(run_dir), context, out)
     params = dict(variant.params)
     options = ExportOptions(
-        qat_epochs=params.pop("qat_epochs", context.qat_epochs), per_channel=context.per_channel
+        qat_epochs=params.pop("qat_epochs", context.qat_epochs),
+        per_channel=params.pop("per_channel", context.per_channel),
+        weight_bits=params.pop("weight_bits", ExportOptions.weight_bits),
     )
     model = None
     if params:  # task-agnostic and clustering variants: PTQ of a model derived from `full`

@@ -129,7 +129,8 @@ def run(
     per_channel: bool = True,
     log=print,
 ) -> dict:
-    """`encoder` (e.g. {"width": 32, "pooling": "max"}) applies to every run, reference included.
+    """`encoder` (e.g. {"width": 32, "pooling": "max"}) applies to every run, reference included,
+    except where a run sets its own (the students of RUNS).
     `out` must be new, empty or an earlier benchmark (continued with `resume`, replaced with
     `overwrite`): checked before anything is trained."""
     variants = _selected(variant_names)

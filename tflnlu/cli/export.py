@@ -20,6 +20,7 @@ from tflnlu.export.options import (
     GOLDEN_CHOICES,
     LOOKUPS,
     TARGETS,
+    WEIGHT_BITS,
     ExportOptions,
     check_export_output,
     check_options_fit_run,
@@ -44,6 +45,12 @@ def define_flags(define: FlagDefiner) -> None:
         "qat_epochs", ExportOptions.qat_epochs, "Quantization-aware fine-tuning epochs.", lower_bound=0
     )
     define.float("qat_learning_rate", ExportOptions.qat_learning_rate, "QAT learning rate.", lower_bound=0.0)
+    define.enum(
+        "weight_bits",
+        str(ExportOptions.weight_bits),
+        [str(b) for b in WEIGHT_BITS],
+        "Bits per convolution and dense weight (4: int4 filters, QAT at 4 bits; activations int8).",
+    )
     define.bool("per_channel", True, "Per-channel weight scales (more accurate, 12 bytes per channel).")
     define.integer("max_bytes", None, "Fail (and write nothing) if the .tflite is larger.", lower_bound=1)
     define.enum(
@@ -158,6 +165,7 @@ def main(values, positional: list[str]) -> int:
         qat_learning_rate=values.qat_learning_rate,
         max_bytes=values.max_bytes,
         per_channel=values.per_channel,
+        weight_bits=int(values.weight_bits),
         target=values.target,
         max_flash_bytes=values.max_flash_bytes,
         max_arena_bytes=values.max_arena_bytes,

@@ -189,7 +189,7 @@ def quantize_aware(prepared: Prepared, options: ExportOptions, log=print) -> ker
     qat_epochs=0 the model as it is (post-training quantization)."""
     if not options.qat_epochs:
         return prepared.model
-    qat_model = quantize_aware_model(prepared.model, options.per_channel)
+    qat_model = quantize_aware_model(prepared.model, options.per_channel, weight_bits=options.weight_bits)
     config = _qat_config(prepared.run, options)
     fine_tune(qat_model, prepared.data, config, log)
     return qat_model

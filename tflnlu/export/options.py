@@ -18,6 +18,10 @@ EXPORT_JSON = "export.json"
 TOKENIZER_JSON = "tokenizer.json"
 LOOKUPS = ("builtin", "custom")
 TARGETS = ("desktop", "mcu")  # mcu: also verified in TFLite-Micro, with C sources and budgets
+# Bits per weight of the convolutions and dense layers (activations stay int8). 4: tfmot's
+# n-bit QAT, which the converter writes as INT4 filters (two per byte); LiteRT 2.3 and the
+# pinned TFLite-Micro both run them (docs/model_file.md, "int4 weights").
+WEIGHT_BITS = (8, 4)
 
 # What an export directory may hold; export.json, written with the rest in one atomic
 # directory swap, marks a directory as an export.
@@ -49,6 +53,7 @@ class ExportOptions:
     representative_examples: int = 300
     max_bytes: int | None = None
     per_channel: bool = True  # per-channel weight scales in convolutions
+    weight_bits: int = 8  # 8 or 4 (WEIGHT_BITS)
     seed: int = 0  # QAT fine-tuning and calibration sample
     target: str = "desktop"
     max_flash_bytes: int | None = None  # mcu: the whole flatbuffer
@@ -63,6 +68,13 @@ class ExportOptions:
         if self.target == "mcu" and self.lookup != "builtin":
             raise ValueError(
                 "--target=mcu needs --lookup=builtin: the pip TFLite-Micro runtime cannot register a custom op"
+            )
+        if self.weight_bits not in WEIGHT_BITS:
+            raise ValueError(f"--weight_bits must be one of {WEIGHT_BITS}, got {self.weight_bits!r}")
+        if self.weight_bits != 8 and not self.qat_epochs:
+            raise ValueError(
+                f"--weight_bits={self.weight_bits} needs quantization-aware training (--qat_epochs > 0): "
+                "the converter writes low-bit weights only where QAT fake-quantized them"
             )
         if self.qat_learning_rate <= 0:
             raise ValueError(f"--qat_learning_rate must be positive, got {self.qat_learning_rate}")

@@ -62,22 +62,36 @@ def _annotate(layer: keras.layers.Layer) -> keras.layers.Layer:
     return _qk.quantize_annotate_layer(layer)
 
 
-def quantize_aware_model(model: keras.Model, per_channel: bool = True) -> keras.Model:
+def quantize_aware_model(
+    model: keras.Model, per_channel: bool = True, *, weight_bits: int = 8
+) -> keras.Model:
     """The same model with a QAT (fake-quantized) encoder; embedding and mask layers are reused.
 
     Per-channel weight scales cost 12 bytes of parameters per output channel in the file;
-    `per_channel=False` uses one scale per tensor, smaller at some accuracy risk.
+    `per_channel=False` uses one scale per tensor, smaller at some accuracy risk. Dense
+    layers get one scale per tensor either way (tfmot's registry), which is also what
+    TFLite-Micro's int4 FULLY_CONNECTED needs. `weight_bits=4` fake-quantizes the weights
+    of every convolution and dense layer to 4 bits (activations stay 8-bit): tfmot's
+    experimental n-bit scheme, which the converter writes as INT4 filters.
     """
     encoder = model.get_layer(ENCODER)
     annotated = keras.models.clone_model(encoder, clone_function=_annotate)
     annotated.set_weights(encoder.get_weights())
     with _qk.quantize_scope({"OutputQuantizeConfig": OutputQuantizeConfig}):
-        scheme = _qk.default_8bit.Default8BitQuantizeScheme(disable_per_axis=not per_channel)
-        quantized_encoder = _qk.quantize_apply(annotated, scheme)
+        quantized_encoder = _qk.quantize_apply(annotated, _scheme(per_channel, weight_bits))
     ids = keras.Input(shape=model.input.shape[1:], dtype=tf.int32, name=INPUT_NAME)
     embedded = model.get_layer(EMBEDDING_LAYER)(ids)
     mask = model.get_layer(PADDING_MASK)(ids)
     return keras.Model(ids, quantized_encoder([embedded, mask]), name="joint_nlu_qat")
+
+
+def _scheme(per_channel: bool, weight_bits: int):
+    if weight_bits == 8:  # the stable 8-bit scheme (the n-bit one is experimental in tfmot 0.8.1)
+        return _qk.default_8bit.Default8BitQuantizeScheme(disable_per_axis=not per_channel)
+    n_bit = _qk.experimental.default_n_bit
+    return n_bit.DefaultNBitQuantizeScheme(
+        disable_per_axis=not per_channel, num_bits_weight=weight_bits, num_bits_activation=8
+    )
 
 
 def _serving_function(model: keras.Model):

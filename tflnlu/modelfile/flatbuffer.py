@@ -7,6 +7,7 @@ gzip). A truncated or corrupt file raises `ModelFileError` with what is wrong.
 from __future__ import annotations
 
 import hashlib
+import struct
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,6 +174,23 @@ def execution_order(data: bytes) -> list[tuple[str, list[int]]]:
     """The main subgraph's operators in execution order: (operator name, output tensor indices)."""
     model = schema.ModelT.InitFromPackedBuf(data, 0)
     return [(_operator_name(model, op), [int(t) for t in op.outputs]) for op in model.subgraphs[0].operators]
+
+
+def with_operator_version_at_most(data: bytes, operator: str, *, version: int) -> bytes:
+    """A copy of the file whose builtin `operator` opcodes declare at most `version`, patched in
+    place (every other byte unchanged; the checksum no longer matches: not a file to ship).
+
+    For LiteRT 2.3's reference-kernel resolver, which registers DEPTHWISE_CONV_2D only up to
+    version 6 although its kernel runs the int4 filters version 7 announces."""
+    patched = bytearray(data)
+    root = schema.Model.GetRootAsModel(data, 0)
+    for index in range(root.OperatorCodesLength()):
+        code = root.OperatorCodes(index)
+        builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+        field = code._tab.Offset(8)  # field 2 (version) of the OperatorCode table
+        if _BUILTIN_NAMES.get(builtin) == operator and field and code.Version() > version:
+            struct.pack_into("<i", patched, code._tab.Pos + field, version)
+    return bytes(patched)
 
 
 def pack_model(model: schema.ModelT) -> bytes:

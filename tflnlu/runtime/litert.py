@@ -12,12 +12,16 @@ from pathlib import Path
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-from tflnlu.modelfile.flatbuffer import read_model, read_model_bytes
+from tflnlu.modelfile.flatbuffer import read_model, read_model_bytes, with_operator_version_at_most
 from tflnlu.modelfile.names import SIGNATURE_INPUT, SIGNATURE_OUTPUTS
 from tflnlu.quiet import native_stderr_captured
 
 INPUT_KEY = SIGNATURE_INPUT
 OUTPUT_KEYS = SIGNATURE_OUTPUTS
+# LiteRT 2.3's reference resolver registers these builtins only up to a version below what
+# the converter writes for int4 filters, although the kernels run them (verified equal to
+# the default kernels and TFLite-Micro); the reference run reads a copy declaring that version.
+REFERENCE_RESOLVER_VERSIONS = {"DEPTHWISE_CONV_2D": 6}
 
 
 def dequantize(values: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
@@ -75,6 +79,9 @@ class LiteRTModel(UtteranceRunner):
         preserve_all_tensors: bool = False,
     ):
         data = checked_model_bytes(model)
+        if reference_kernels:
+            for operator, version in REFERENCE_RESOLVER_VERSIONS.items():
+                data = with_operator_version_at_most(data, operator, version=version)
         with native_stderr_captured():  # "INFO: Created TensorFlow Lite XNNPACK delegate"
             self.interpreter = Interpreter(
                 model_content=data,

@@ -194,9 +194,12 @@ def with_operator_version_at_most(data: bytes, operator: str, *, version: int) -
 
 
 def pack_model(model: schema.ModelT) -> bytes:
-    """Serialize an object-API model back into a .tflite flatbuffer."""
+    """Serialize an object-API model back into a .tflite flatbuffer, each distinct tensor shape
+    and quantization table written once (tflnlu.modelfile.lean)."""
+    from tflnlu.modelfile.lean import pack_shared
+
     builder = flatbuffers.Builder(1 << 16)
-    builder.Finish(model.Pack(builder), file_identifier=TFLITE_IDENTIFIER)
+    builder.Finish(pack_shared(model, builder), file_identifier=TFLITE_IDENTIFIER)
     return bytes(builder.Output())
 
 

@@ -24,6 +24,7 @@ from tflnlu.modelfile.flatbuffer import (
     read_model,
     seal,
 )
+from tflnlu.modelfile.lean import make_lean
 from tflnlu.modelfile.size import component_of
 
 METADATA_NAME = "tflnlu"
@@ -60,9 +61,11 @@ def front_decode(text: str) -> list[str]:
 
 
 def finish_model(model_bytes: bytes, metadata: dict) -> bytes:
-    """Add the tflnlu metadata and shorten tensor names; the graph is unchanged."""
+    """Add the tflnlu metadata, shorten constants' names and leave out what no runtime reads
+    (tflnlu.modelfile.lean); the graph is unchanged."""
     model = schema.ModelT.InitFromPackedBuf(model_bytes, 0)
     _shorten_names(model)
+    make_lean(model)
     buffer = schema.BufferT()
     payload = metadata_payload(metadata)
     text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -89,13 +92,16 @@ def _add_checksum_entry(model) -> None:
 
 
 def _shorten_names(model) -> None:
+    """Constants named `<component>/<n>` (what the size report reads); activations lose their
+    names in make_lean."""
     counts: dict[str, int] = {}
     for subgraph in model.subgraphs:
         for tensor in subgraph.tensors or []:
             buffer = model.buffers[tensor.buffer] if tensor.buffer else None
-            is_constant = buffer is not None and buffer.data is not None
+            if buffer is None or buffer.data is None:
+                continue
             name = tensor.name.decode("utf-8", "replace") if tensor.name else ""
-            key = component_of(name).replace(" ", "_") if is_constant else "t"
+            key = component_of(name).replace(" ", "_")
             tensor.name = f"{key}/{counts.setdefault(key, 0)}".encode()
             counts[key] += 1
 

@@ -1,6 +1,8 @@
 """int4 weights (--weight_bits=4) on a tiny run: the filters in the file are INT4, LiteRT and
 TFLite-Micro both run it and agree, and the weights take half the bytes of int8."""
 
+import json
+
 import numpy as np
 import pytest
 from ai_edge_litert import schema_py_generated as schema
@@ -29,8 +31,8 @@ def int4_export(tmp_path_factory):
     return root, result
 
 
-def _filters(model_bytes: bytes) -> list[tuple[str, int, int, int]]:
-    """(operator, filter type, elements, buffer bytes) of every weight operator's filter."""
+def _filters(model_bytes: bytes) -> list[tuple[str, int, tuple, int]]:
+    """(operator, filter type, filter shape, buffer bytes) of every weight operator's filter."""
     model = schema.ModelT.InitFromPackedBuf(model_bytes, 0)
     names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
     graph, found = model.subgraphs[0], []
@@ -40,17 +42,23 @@ def _filters(model_bytes: bytes) -> list[tuple[str, int, int, int]]:
         if name in WEIGHT_OPERATORS:
             tensor = graph.tensors[op.inputs[WEIGHT_OPERATORS[name]]]
             data = model.buffers[tensor.buffer].data
-            found.append((name, tensor.type, int(np.prod(tensor.shape)), len(data)))
+            found.append((name, tensor.type, tuple(tensor.shape), len(data)))
     return found
 
 
-def test_every_filter_is_int4_at_two_weights_per_byte(int4_export):
+def test_every_filter_but_the_logits_is_int4_at_two_weights_per_byte(int4_export):
     root, _ = int4_export
     filters = _filters((root / "out" / "model.tflite").read_bytes())
     assert {name for name, *_ in filters} == set(WEIGHT_OPERATORS)
-    for name, dtype, elements, stored in filters:
-        assert dtype == schema.TensorType.INT4, name
-        assert stored == (elements + 1) // 2, name
+    heads = json.loads((root / "run" / "config.json").read_text())["model"]
+    # (the domain head is a training aid: the file's outputs are intents and slots only)
+    logits = [("FULLY_CONNECTED", heads["num_intents"]), ("CONV_2D", heads["num_tags"])]
+    eight_bit = [(name, shape[0]) for name, dtype, shape, _ in filters if dtype == schema.TensorType.INT8]
+    assert sorted(eight_bit) == sorted(logits)  # the logits layers keep 8-bit weights
+    four_bit = [f for f in filters if f[1] == schema.TensorType.INT4]
+    assert len(four_bit) == len(filters) - len(logits) >= 5
+    for name, _, shape, stored in four_bit:
+        assert stored == (int(np.prod(shape)) + 1) // 2, name
 
 
 def test_tflite_micro_and_litert_agree_on_the_int4_file(int4_export):

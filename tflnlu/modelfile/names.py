@@ -14,7 +14,10 @@ SIGNATURE_OUTPUTS = ("intent", "slots")
 
 # Keras layer names that reach the file's tensor names.
 EMBEDDING_LAYER = "embedding"
-HEAD_LAYERS = ("intent", "domain", "slot_logits", "slot_context")
+# The layers that compute the logits (their weights stay 8-bit in an int4 export), and the
+# heads' layers in all (the size report's "heads").
+LOGIT_LAYERS = ("intent", "domain", "slot_logits")
+HEAD_LAYERS = (*LOGIT_LAYERS, "slot_context")
 
 # The export form's constant tensors (tf.constant names inside the embedding layer) and the
 # size-report component each belongs to. The codebook (or the whole table) is the layer's weight.

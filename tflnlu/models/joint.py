@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from tflnlu.data.vocab import PAD_ID
 from tflnlu.layers.embeddings import DPQEmbedding, FullEmbedding
-from tflnlu.modelfile.names import EMBEDDING_LAYER
+from tflnlu.modelfile.names import EMBEDDING_LAYER, LOGIT_LAYERS
 from tflnlu.models.config import ModelConfig
 from tflnlu.tf import keras, tf
 
 INPUT_NAME = "token_ids"
-INTENT_OUTPUT = "intent"
+INTENT_OUTPUT, DOMAIN_OUTPUT, SLOT_LOGITS = LOGIT_LAYERS  # the heads' last layers, by name
 SLOTS_OUTPUT = "slots"
-DOMAIN_OUTPUT = "domain"
 ENCODER = "encoder"
 PADDING_MASK = "padding_mask"
 
@@ -83,7 +82,7 @@ def build_encoder(config: ModelConfig) -> keras.Model:
         context = keras.layers.Reshape((1, 1, config.width), name="context_to_image")(context)
         x = keras.layers.Add(name="add_context")([x, context])
         x = keras.layers.ReLU(name="slot_relu")(x)
-    slots = keras.layers.Conv2D(config.num_tags, 1, name="slot_logits")(x)
+    slots = keras.layers.Conv2D(config.num_tags, 1, name=SLOT_LOGITS)(x)
     slots = keras.layers.Reshape((config.max_len, config.num_tags), name=SLOTS_OUTPUT)(slots)
     outputs = {
         INTENT_OUTPUT: keras.layers.Dense(config.num_intents, name=INTENT_OUTPUT)(pooled),

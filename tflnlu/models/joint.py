@@ -24,10 +24,14 @@ PADDING_MASK = "padding_mask"
 
 
 class PaddingMask(keras.layers.Layer):
-    """1.0 for real tokens, 0.0 for padding: [batch, time] ids -> [batch, 1, time, 1]."""
+    """1.0 for real tokens, 0.0 for padding: [batch, time] ids -> [batch, 1, time, 1].
+
+    A reshape, not `[:, newaxis, :, newaxis]`: the converter lowers the slicing to RESHAPE
+    plus an identity STRIDED_SLICE (one more operator and three constant vectors in the file)."""
 
     def call(self, ids):
-        return tf.cast(tf.not_equal(ids, PAD_ID), tf.float32)[:, tf.newaxis, :, tf.newaxis]
+        mask = tf.cast(tf.not_equal(ids, PAD_ID), tf.float32)
+        return tf.reshape(mask, [-1, 1, ids.shape[1], 1])
 
 
 def make_embedding(config: ModelConfig) -> keras.layers.Layer:

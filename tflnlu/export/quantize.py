@@ -100,8 +100,9 @@ def quantize_aware_model(
 
 
 def _custom_configs(annotated: keras.Model) -> dict:
-    """The QuantizeConfig classes the annotations use, for tfmot to deserialize them."""
-    configs = {"OutputQuantizeConfig": OutputQuantizeConfig}
+    """The QuantizeConfig classes the annotations use (ours on the padding mask, tfmot's 8-bit
+    ones on the logits of an int4 model), for tfmot to deserialize them."""
+    configs = {}
     for layer in annotated.layers:
         config = getattr(layer, "quantize_config", None)
         if config is not None:

@@ -15,6 +15,8 @@ from pathlib import Path
 import flatbuffers
 from ai_edge_litert import schema_py_generated as schema
 
+from tflnlu.modelfile.lean import pack_shared
+
 TFLITE_IDENTIFIER = b"TFL3"
 # A metadata entry holding the sha256 of the whole file (its own 32 bytes read as zeros):
 # a file damaged anywhere is refused before anything trusts it.
@@ -196,8 +198,6 @@ def with_operator_version_at_most(data: bytes, operator: str, *, version: int) -
 def pack_model(model: schema.ModelT) -> bytes:
     """Serialize an object-API model back into a .tflite flatbuffer, each distinct tensor shape
     and quantization table written once (tflnlu.modelfile.lean)."""
-    from tflnlu.modelfile.lean import pack_shared
-
     builder = flatbuffers.Builder(1 << 16)
     builder.Finish(pack_shared(model, builder), file_identifier=TFLITE_IDENTIFIER)
     return bytes(builder.Output())

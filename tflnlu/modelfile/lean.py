@@ -29,7 +29,7 @@ def make_lean(model: schema.ModelT) -> None:
     buffers = model.buffers or []
     for subgraph in model.subgraphs or []:
         for tensor in subgraph.tensors or []:
-            if not _holds_data(buffers[tensor.buffer]):
+            if not holds_data(buffers[tensor.buffer]):
                 tensor.buffer, tensor.name = 0, None
     _drop_unused_buffers(model)
 
@@ -47,7 +47,8 @@ def pack_shared(model: schema.ModelT, builder: flatbuffers.Builder) -> int:
             subgraph.tensors = tensors
 
 
-def _holds_data(buffer: schema.BufferT) -> bool:
+def holds_data(buffer: schema.BufferT) -> bool:
+    """A constant's buffer (inline data, or placed behind the flatbuffer by the alignment)."""
     return (buffer.data is not None and len(buffer.data) > 0) or bool(buffer.size)
 
 

@@ -24,7 +24,7 @@ from tflnlu.modelfile.flatbuffer import (
     read_model,
     seal,
 )
-from tflnlu.modelfile.lean import make_lean
+from tflnlu.modelfile.lean import holds_data, make_lean
 from tflnlu.modelfile.size import component_of
 
 METADATA_NAME = "tflnlu"
@@ -97,8 +97,7 @@ def _shorten_names(model) -> None:
     counts: dict[str, int] = {}
     for subgraph in model.subgraphs:
         for tensor in subgraph.tensors or []:
-            buffer = model.buffers[tensor.buffer] if tensor.buffer else None
-            if buffer is None or buffer.data is None:
+            if not tensor.buffer or not holds_data(model.buffers[tensor.buffer]):
                 continue
             name = tensor.name.decode("utf-8", "replace") if tensor.name else ""
             key = component_of(name).replace(" ", "_")

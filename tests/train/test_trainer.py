@@ -125,6 +125,7 @@ def test_intent_only_data_trains_without_a_slot_loss(tmp_path):
     assert result["splits"]["test"]["slot_f1"] is None
     # the reported accuracy is the saved model's, recomputed here from its own predictions
     run = run_dir.load_run(tmp_path / "run")
+    assert not run.model_config.slot_context  # no slots: no slot context layer in the file
     ids = np.array([run.vocab.ids(e.tokens, 12) for e in splits["test"]], np.int32)
     predicted = run.model.predict(ids, verbose=0)["intent"].argmax(-1)
     expected = np.mean(

@@ -94,6 +94,16 @@ RUNS = {
     # distilled from the reference run `full` (issue 14, lever 3).
     "w32_dpq_sx_k4_d16_min2": {**_K4_D16_MIN2, **_W32},
     "w32_dpq_sx_k4_d16_min2_distilled": {**_K4_D16_MIN2, **_W32, "teacher": "full"},
+    # CLINC150's small file: its 150-intent head is the biggest weight, so the intent features
+    # are the max pool alone (64 wide, not 128), and words seen less than three times drop out.
+    "dpq_sx_k16_d8_min3_max": {
+        "embedding": "dpq",
+        "dpq_variant": "sx",
+        "dpq_k": 16,
+        "dpq_d": 8,
+        "min_count": 3,
+        "pooling": "max",
+    },
 }
 
 VARIANTS = (
@@ -192,6 +202,19 @@ VARIANTS = (
         "int4 weights",
         "the distilled student, QAT int4 weights / int8 activations",
         "w32_dpq_sx_k4_d16_min2_distilled",
+        params={"weight_bits": 4},
+    ),
+    Variant(
+        "dpq_sx_k16_d8_min3_max",
+        "DPQ + pruned vocabulary",
+        "DPQ-SX K=16 D=8, words seen < 3 times dropped, max pooling, QAT int8",
+        "dpq_sx_k16_d8_min3_max",
+    ),
+    Variant(
+        "dpq_sx_k16_d8_min3_max_int4",
+        "int4 weights",
+        "the same run, QAT int4 weights / int8 activations",
+        "dpq_sx_k16_d8_min3_max",
         params={"weight_bits": 4},
     ),
 )

@@ -311,12 +311,15 @@ def _vocabulary_and_labels(train_split: list[Example], config: TrainConfig, mode
     examples = [e for e in train_split if e.intent]
     vocab = Vocabulary.build((e.tokens for e in examples), config.min_count, config.max_vocab)
     labels = LabelSet.from_examples(examples)
+    # Data without slots (only the outside tag) gets no slot context layer: it would feed a
+    # head that always says O, and cost a width x width matrix in the file.
+    options = {"slot_context": len(labels.tags) > 1, **(model_options or {})}
     model_config = ModelConfig(
         vocab_size=len(vocab),
         num_intents=len(labels.intents),
         num_tags=len(labels.tags),
         num_domains=len(labels.domains),
-        **(model_options or {}),
+        **options,
     )
     return vocab, labels, model_config
 

@@ -79,6 +79,11 @@ def test_repeated_shapes_and_quantization_tables_are_written_once(converted_and_
     quantized = [t.Quantization() for t in tensors if t.Quantization() and t.Quantization().ScaleLength()]
     params = {(tuple(q.ScaleAsNumpy()), tuple(q.ZeroPointAsNumpy())) for q in quantized}
     assert len({q._tab.Pos for q in quantized}) == len(params) < len(quantized)
+    # inside the tables: the per-channel zero points (all zero) are one vector per length
+    per_channel = [q for q in quantized if q.ZeroPointLength() > 1]
+    zero_points = {tuple(q.ZeroPointAsNumpy()) for q in per_channel}
+    zero_point_positions = {q._tab.Vector(q._tab.Offset(10)) for q in per_channel}
+    assert len(zero_point_positions) == len(zero_points) < len(per_channel)
 
 
 def _has_data(buffer) -> bool:

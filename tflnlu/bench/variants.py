@@ -94,6 +94,8 @@ RUNS = {
     # distilled from the reference run `full` (issue 14, lever 3).
     "w32_dpq_sx_k4_d16_min2": {**_K4_D16_MIN2, **_W32},
     "w32_dpq_sx_k4_d16_min2_distilled": {**_K4_D16_MIN2, **_W32, "teacher": "full"},
+    # What `tflnlu-train` trains without flags (make run): DPQ-SX K=16 D=32, every word kept.
+    "default": {},
     # CLINC150's small file: its 150-intent head is the biggest weight, so the intent features
     # are the max pool alone (64 wide, not 128), and words seen less than three times drop out.
     "dpq_sx_k16_d8_min3_max": {
@@ -215,6 +217,14 @@ VARIANTS = (
         "int4 weights",
         "the same run, QAT int4 weights / int8 activations",
         "dpq_sx_k16_d8_min3_max",
+        params={"weight_bits": 4},
+    ),
+    Variant("default_qat_int8", "defaults", "tflnlu-train's defaults, QAT int8 (make run)", "default"),
+    Variant(
+        "default_qat_int4",
+        "defaults",
+        "tflnlu-train's defaults, QAT int4 weights / int8 activations",
+        "default",
         params={"weight_bits": 4},
     ),
 )

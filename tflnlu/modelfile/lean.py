@@ -4,7 +4,9 @@ What the converter writes besides the constants is tables, and much of it is rep
 informational (measured per part by `tflnlu-size --overhead`):
 - every tensor gets its own shape vector and quantization table, although most shapes and
   many (scale, zero point) pairs repeat: the packer here writes each distinct one once and
-  lets the tensors share it (a flatbuffer may point to one table from several places);
+  lets the tensors share it (a flatbuffer may point to one table from several places), and
+  so for the vectors inside the tables (per-channel zero points are all zero, 8 bytes a
+  channel, the same vector in every layer of a width);
 - every activation gets an empty buffer of its own: they all point at buffer 0, the empty
   buffer the schema reserves, and the rest are dropped;
 - activations carry names (runtimes address tensors by index; the signature names the
@@ -18,6 +20,7 @@ LiteRT (all three resolvers) and TFLite-Micro give bit-identical outputs on the 
 from __future__ import annotations
 
 import flatbuffers
+import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
 CONVERTER_NOTES = (b"min_runtime_version", b"CONVERSION_METADATA")
@@ -80,8 +83,8 @@ class _SharingTensor:
         t = self.tensor
         if t.sparsity is not None or t.variantTensors is not None:
             return t.Pack(builder)
-        shape = self._vector(builder, "shape", t.shape)
-        signature = self._vector(builder, "signature", t.shapeSignature)
+        shape = self._vector(builder, t.shape, np.int32)
+        signature = self._vector(builder, t.shapeSignature, np.int32)
         name = builder.CreateString(t.name) if t.name is not None else None
         quantization = self._quantization(builder, t.quantization)
         schema.TensorStart(builder)
@@ -100,18 +103,19 @@ class _SharingTensor:
         schema.TensorAddExternalBuffer(builder, t.externalBuffer)
         return schema.TensorEnd(builder)
 
-    def _vector(self, builder: flatbuffers.Builder, kind: str, values) -> int | None:
+    def _vector(self, builder: flatbuffers.Builder, values, dtype) -> int | None:
+        """A vector of `values` as `dtype`, written once however many tables point at it."""
         if values is None:
             return None
-        key = (kind, tuple(int(v) for v in values))
+        array = np.asarray(values, dtype)
+        key = (array.dtype.str, array.tobytes())
         if key not in self.shared:
-            builder.StartVector(4, len(key[1]), 4)
-            for value in reversed(key[1]):
-                builder.PrependInt32(value)
-            self.shared[key] = builder.EndVector()
+            self.shared[key] = builder.CreateNumpyVector(array)
         return self.shared[key]
 
     def _quantization(self, builder: flatbuffers.Builder, q: schema.QuantizationParametersT | None):
+        """The table, and each of its vectors, written once: per-channel weights and their
+        biases repeat the same all-zero zero points (8 bytes a channel) in every layer."""
         if q is None:
             return None
         if q.details is not None:
@@ -122,8 +126,27 @@ class _SharingTensor:
             q.quantizedDimension,
         )
         if key not in self.shared:
-            self.shared[key] = q.Pack(builder)
+            vectors = [self._vector(builder, v, dtype) for v, dtype in _quantization_vectors(q)]
+            schema.QuantizationParametersStart(builder)
+            for add, vector in zip(_QUANTIZATION_ADDERS, vectors, strict=True):
+                if vector is not None:
+                    add(builder, vector)
+            schema.QuantizationParametersAddQuantizedDimension(builder, q.quantizedDimension)
+            self.shared[key] = schema.QuantizationParametersEnd(builder)
         return self.shared[key]
+
+
+_QUANTIZATION_ADDERS = (
+    schema.QuantizationParametersAddMin,
+    schema.QuantizationParametersAddMax,
+    schema.QuantizationParametersAddScale,
+    schema.QuantizationParametersAddZeroPoint,
+)
+
+
+def _quantization_vectors(q: schema.QuantizationParametersT) -> list:
+    """(values, dtype) of min, max, scale and zero point, in the schema's order."""
+    return [(q.min, np.float32), (q.max, np.float32), (q.scale, np.float32), (q.zeroPoint, np.int64)]
 
 
 def _values(vector) -> tuple | None:

@@ -44,8 +44,9 @@ ALLOWED = {
     "train": {"TF", "data", "nlu", "models", "io", "outputs", "quiet"},
     "export": EXPORT_MAY,
     "bench": BELOW_BENCH,
+    "fit": BELOW_BENCH,
     # the commands: anything but TensorFlow directly (they import it lazily, through train/export)
-    "cli": BELOW_BENCH - {"TF"} | {"bench", "quiet", "extras"},
+    "cli": BELOW_BENCH - {"TF"} | {"bench", "fit", "quiet", "extras"},
     "tf": {"extras", "quiet"},
 }
 DEPLOY_MODULES = (

@@ -5,7 +5,7 @@ and export need the `train` extra (TensorFlow, tf-keras, tfmot, the TFLite-Micro
 
 from __future__ import annotations
 
-TRAIN_MODULES = ("tensorflow", "tf_keras", "tensorflow_model_optimization", "tflite_micro")
+TRAIN_MODULES = ("tensorflow", "tf_keras", "tensorflow_model_optimization", "tflite_micro", "optuna")
 TRAIN_EXTRA_HINT = (
     "training and export need TensorFlow, which is not installed: pip install 'tflnlu[train]' "
     "(tflnlu-predict, tflnlu-eval and tflnlu-size work without it)"

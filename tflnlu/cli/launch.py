@@ -12,7 +12,7 @@ from collections.abc import Callable
 from tflnlu.extras import missing_extra
 from tflnlu.quiet import VERBOSE_ENV
 
-COMMANDS = ("train", "export", "eval", "size", "bench", "predict")
+COMMANDS = ("train", "export", "eval", "size", "bench", "predict", "fit")
 
 
 def launch(name: str, argv: list[str]) -> int:
@@ -43,4 +43,4 @@ def _script(name: str) -> Callable[[], None]:
     return script
 
 
-train, export, eval, size, bench, predict = (_script(name) for name in COMMANDS)  # noqa: A001
+train, export, eval, size, bench, predict, fit = (_script(name) for name in COMMANDS)  # noqa: A001

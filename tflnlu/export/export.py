@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 
 import tflnlu
-from tflnlu.data.example import fingerprint
+from tflnlu.data.example import Example, fingerprint
 from tflnlu.data.tokenizer import TOKENIZER_VERSION
+from tflnlu.data.vocab import Vocabulary
 from tflnlu.export.fuse import fuse_lookup
 from tflnlu.export.golden import golden_texts, write_golden
 from tflnlu.export.mcu import (
@@ -46,7 +47,7 @@ from tflnlu.modelfile.flatbuffer import ModelInfo, read_model
 from tflnlu.modelfile.metadata import finish_model
 from tflnlu.modelfile.size import check_budget, size_report
 from tflnlu.models.joint import EMBEDDING_LAYER, ENCODER, PADDING_MASK, build_model
-from tflnlu.nlu.encode import encode, intent_domains
+from tflnlu.nlu.encode import LabelSet, encode, intent_domains
 from tflnlu.nlu.scoring import evaluate, score_outputs
 from tflnlu.runtime.litert import LiteRTModel
 from tflnlu.runtime.litert_c import LiteRTCustomOpModel
@@ -59,9 +60,8 @@ from tflnlu.train.run_dir import Run, RunDirectoryError, load_run, read_config
 from tflnlu.train.trainer import TrainingData, fine_tune
 
 
-def export_embedding(run: Run, options: ExportOptions):
+def export_embedding(trained: keras.layers.Layer, options: ExportOptions):
     """The embedding's export form, its values fake-quantized to what the int8 file stores."""
-    trained = run.model.get_layer(EMBEDDING_LAYER)
     if isinstance(trained, DPQEmbedding):
         return trained.to_lookup(options.code_bits, quantize_codebook=True)
     return int8_table_embedding(trained.table.numpy())
@@ -173,7 +173,9 @@ def prepare(run_directory: Path, splits: dict, options: ExportOptions, *, model=
     }
     fp32 = evaluate(keras_predictor(run.model), encoded["test"].ids, splits["test"], run.labels)
     if model is None:
-        model = build_model(run.model_config, embedding=export_embedding(run, options))
+        model = build_model(
+            run.model_config, embedding=export_embedding(run.model.get_layer(EMBEDDING_LAYER), options)
+        )
         model.get_layer(ENCODER).set_weights(run.model.get_layer(ENCODER).get_weights())
     if options.lookup == "custom" and not isinstance(model.get_layer(EMBEDDING_LAYER), CodebookLookup):
         raise ValueError("--lookup=custom needs a DPQ run: a full embedding has no codes to look up")
@@ -208,17 +210,26 @@ def convert(prepared: Prepared, qat_model: keras.Model, options: ExportOptions, 
 def lower(prepared: Prepared, converted: bytes, options: ExportOptions) -> Lowered:
     """Metadata and checksum in, the lookup as builtin ops or the fused custom op; the size
     budget and (mcu) TFLite-Micro's kernels checked before any long verification."""
-    metadata = _metadata(prepared.run, prepared.splits["train"])
-    builtin_bytes = finish_model(converted, metadata)
+    run = prepared.run
+    metadata = model_metadata(run.vocab, run.labels, run.model_config.max_len, prepared.splits["train"])
+    builtin_bytes = finished_file(converted, prepared.model, metadata, lookup="builtin")
     model_bytes = builtin_bytes
     if options.lookup == "custom":
-        model_bytes = align_constants(finish_model(_fuse(converted, prepared.model), metadata))
+        model_bytes = finished_file(converted, prepared.model, metadata, lookup="custom")
     info = read_model(model_bytes)
     report = size_report(info)
     check_budget(report, options.max_bytes, "the exported model")
     if options.target == "mcu":
         check_operators(info)
     return Lowered(builtin_bytes, model_bytes, info, report=report, float_tensors=float_tensors(converted))
+
+
+def finished_file(converted: bytes, model: keras.Model, metadata: dict, *, lookup: str) -> bytes:
+    """The file as written from the converter's: metadata in, lean, sealed; with the custom
+    lookup, the lookup chain fused into one op and the constants aligned."""
+    if lookup == "custom":
+        return align_constants(finish_model(_fuse(converted, model), metadata))
+    return finish_model(converted, metadata)
 
 
 def verify(
@@ -332,13 +343,14 @@ def _fp32_reference_bytes(run: Run) -> int:
     return (config.vocab_size * config.embed_dim + encoder_params) * 4
 
 
-def _metadata(run: Run, train: list) -> dict:
+def model_metadata(vocab: Vocabulary, labels: LabelSet, max_len: int, train: list[Example]) -> dict:
+    """What the file carries besides the graph (tflnlu.modelfile.metadata writes it)."""
     return {
         "tflnlu_version": tflnlu.__version__,
-        "tokenizer": {"version": TOKENIZER_VERSION, "max_len": run.model_config.max_len},
-        "vocab": run.vocab.tokens,
-        "intents": run.labels.intents,
-        "tags": run.labels.tags,
-        "domains": run.labels.domains,
+        "tokenizer": {"version": TOKENIZER_VERSION, "max_len": max_len},
+        "vocab": vocab.tokens,
+        "intents": labels.intents,
+        "tags": labels.tags,
+        "domains": labels.domains,
         "intent_domains": intent_domains(train),
     }

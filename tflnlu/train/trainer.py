@@ -268,14 +268,17 @@ def train(
     resume: bool = False,
     overwrite: bool = False,
     log: Log = print,
+    on_epoch: Callable[[dict], None] | None = None,
 ) -> dict:
     """Train a joint model on splits train/dev(/test) and write the run directory `out`:
     vocabulary and labels, the checked directory, the epoch loop, the final metrics.
 
+    `on_epoch(record)` sees each finished epoch's record (its dev metrics and score) after the
+    checkpoint, so an exception there (a search pruning the run) loses nothing finished.
     Returns the metrics written to metrics.json.
     """
     out = Path(out)
-    vocab, labels, model_config = _vocabulary_and_labels(splits["train"], config, model_options)
+    vocab, labels, model_config = vocabulary_and_labels(splits["train"], config, model_options)
     run_config = _run_config(model_config, config, data_info)
     keras.utils.set_random_seed(config.seed)
     model = build_model(model_config)  # any configuration error surfaces before a file is written
@@ -303,11 +306,14 @@ def train(
         log(
             f"distilling from {teacher.directory} (weight {config.distill_weight}, temperature {config.distill_temperature})"
         )
-    _fit(loop, state, data, config, out=out, log=log, teacher=teacher)
+    _fit(loop, state, data, config, out=out, log=log, teacher=teacher, on_epoch=on_epoch)
     return _final_metrics(model, state, data, sizes, out=out)
 
 
-def _vocabulary_and_labels(train_split: list[Example], config: TrainConfig, model_options: dict | None):
+def vocabulary_and_labels(
+    train_split: list[Example], config: TrainConfig, model_options: dict | None
+) -> tuple[Vocabulary, LabelSet, ModelConfig]:
+    """What a run of these options on this training split is: its words, labels and model."""
     examples = [e for e in train_split if e.intent]
     vocab = Vocabulary.build((e.tokens for e in examples), config.min_count, config.max_vocab)
     labels = LabelSet.from_examples(examples)
@@ -373,7 +379,15 @@ def _report_unknown_labels(splits: dict[str, list[Example]], labels: LabelSet, l
 
 
 def _fit(
-    loop: _Loop, state: dict, data: TrainingData, config: TrainConfig, *, out: Path, log: Log, teacher=None
+    loop: _Loop,
+    state: dict,
+    data: TrainingData,
+    config: TrainConfig,
+    *,
+    out: Path,
+    log: Log,
+    teacher=None,
+    on_epoch: Callable[[dict], None] | None = None,
 ) -> None:
     """Epochs until `config.epochs` or `config.patience` epochs without a better dev score;
     the best weights saved as they come, the whole state checkpointed after every epoch."""
@@ -410,6 +424,8 @@ def _fit(
             f"epoch {epoch}/{config.epochs}  loss {np.mean(losses):.4f}  dev intent {dev['intent_accuracy']:.4f}"
             f"  slot F1 {format_slot_f1(dev)}  ({seconds:.1f}s){'  *best' if improved else ''}"
         )
+        if on_epoch is not None:
+            on_epoch(record)
     if state["epoch"] - state["best_epoch"] >= config.patience:
         log(f"early stop: no dev improvement for {config.patience} epochs (best epoch {state['best_epoch']})")
 

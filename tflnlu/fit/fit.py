@@ -10,8 +10,11 @@ only time the test split is read), and write fit.json, trials.md and the plot.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import time
 import warnings
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -94,7 +97,7 @@ def open_study(settings: Settings, place: StudyPlace) -> optuna.Study:
         grace_period=3 * place.heartbeat_seconds,
         heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1),
     )
-    seed = settings.train_config.seed
+    seed = settings.train_config.seed if place.storage is None else worker_seed(settings.train_config.seed)
     sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=5)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=8)
     directions = ["maximize", "minimize"] if settings.pareto else ["maximize"]
@@ -107,6 +110,12 @@ def open_study(settings: Settings, place: StudyPlace) -> optuna.Study:
         directions=directions,
         load_if_exists=True,
     )
+
+
+def worker_seed(seed: int) -> int:
+    """The sampler's seed of one worker of a shared study: workers given the same --seed must
+    not propose the same candidates (a shared study's order depends on timing anyway)."""
+    return zlib.crc32(f"{seed}:{socket.gethostname()}:{os.getpid()}".encode())
 
 
 def _prepare(settings: Settings, splits: dict, *, resume: bool, overwrite: bool) -> None:

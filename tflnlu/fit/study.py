@@ -98,10 +98,9 @@ def check_reachable(train_split: list, budget: Budget) -> SizeEstimate:
 
 
 def set_over_budget(trial: optuna.Trial, over: int) -> None:
-    """Bytes over budget (<= 0 fits), predicted or, once exported, real: recorded, and given to
-    Optuna as the trial's constraint, so the sampler learns where the feasible region is."""
+    """Bytes over budget (<= 0 fits): predicted, then, once exported, real (the last one is
+    given to Optuna as the trial's constraint when the trial ends)."""
     trial.set_user_attr("over_budget_bytes", over)
-    trial.set_constraint("over_budget_bytes", over)
 
 
 class Search:
@@ -111,6 +110,12 @@ class Search:
         self.splits, self.settings, self.log = search_splits(splits), settings, log
 
     def __call__(self, trial: optuna.Trial):
+        values = self._evaluate(trial)
+        # Optuna's feasibility (set once): the sampler learns where files fit the budget.
+        trial.set_constraint("over_budget_bytes", trial.user_attrs["over_budget_bytes"])
+        return values
+
+    def _evaluate(self, trial: optuna.Trial):
         candidate = sample(trial)
         size = self.size_of(trial.study, candidate)
         over = self.settings.budget.over_by(size)

@@ -203,23 +203,31 @@ def finish(study: optuna.Study, splits: dict, settings: Settings, *, log=print) 
             f"no trained file within the budget ({settings.budget.describe()}) after {len(rows)} trials: "
             f"give more time (--hours) or a larger budget; every trial is in {settings.out / TRIALS_JSON}"
         )
-    model = Path(chosen["export"]) / MODEL_FILE
-    test = test_metrics(model.read_bytes(), splits["test"])
-    write_bytes_atomic(settings.out / MODEL_FILE, model.read_bytes())
-    result = {
-        "chosen": chosen,
-        "test": test,
-        "pareto_front": [r["number"] for r in front],
-        "trials": len(rows),
-    }
+    result = {"chosen": chosen, "pareto_front": [r["number"] for r in front], "trials": len(rows)}
+    result["test"] = _deliver(chosen, splits["test"], settings.out, log=log)
     write_json_atomic(settings.out / FIT_JSON, result)
-    slot_f1 = "" if test["slot_f1"] is None else f", slot F1 {test['slot_f1']:.4f}"
-    log(
-        f"chosen: trial {chosen['number']} ({chosen['candidate']}), {chosen['real_bytes']:,} bytes, "
-        f"dev score {chosen['dev_score']:.4f}; test intent {test['intent_accuracy']:.4f}{slot_f1}; "
-        f"run {chosen['run']}, file {settings.out / MODEL_FILE}"
-    )
     return result
+
+
+def _deliver(chosen: dict, test: list, out: Path, *, log=print) -> dict | None:
+    """The chosen file copied to --out and scored on the test split; None when another
+    worker of a shared study made it (its file is on that machine)."""
+    model = Path(chosen["export"]) / MODEL_FILE
+    line = (
+        f"chosen: trial {chosen['number']} ({chosen['candidate']}), {chosen['real_bytes']:,} bytes, "
+        f"dev score {chosen['dev_score']:.4f}"
+    )
+    if not model.is_file():
+        log(f"{line}; trained on {chosen['host']}: its file is {model} there")
+        return None
+    metrics = test_metrics(model.read_bytes(), test)
+    write_bytes_atomic(out / MODEL_FILE, model.read_bytes())
+    slot_f1 = "" if metrics["slot_f1"] is None else f", slot F1 {metrics['slot_f1']:.4f}"
+    log(
+        f"{line}; test intent {metrics['intent_accuracy']:.4f}{slot_f1}; run {chosen['run']}, "
+        f"file {out / MODEL_FILE}"
+    )
+    return metrics
 
 
 def choose(rows: list[dict], budget: Budget) -> dict | None:

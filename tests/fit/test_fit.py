@@ -92,10 +92,37 @@ def test_a_search_chooses_a_verified_file_within_the_budget_and_resumes(splits, 
     assert json.loads((out / SETTINGS_JSON).read_text())["budget"]["max_bytes"] == TINY_BUDGET
 
 
-def test_the_study_lives_in_any_storage_url(splits, tmp_path):
+def test_a_two_objective_study_in_any_storage_url(splits, tmp_path):
     url = f"sqlite:///{tmp_path / 'shared.db'}"
-    settings = Settings(tmp_path / "out", Budget(max_bytes=3_500_000), TrainConfig(epochs=1), qat_epochs=1)
+    settings = Settings(
+        tmp_path / "out", Budget(max_bytes=3_500_000), TrainConfig(epochs=1), qat_epochs=1, pareto=True
+    )
     place = StudyPlace(storage=url, name="shared-study")
-    optuna.create_study(storage=url, study_name="shared-study", direction="maximize")  # made elsewhere
-    fit(splits, settings, place, trials=1, log=lambda line: None)
-    assert len(optuna.load_study(study_name="shared-study", storage=url).trials) == 1
+    optuna.create_study(
+        storage=url, study_name="shared-study", directions=["maximize", "minimize"]
+    )  # elsewhere
+    result = fit(splits, settings, place, trials=1, log=lambda line: None)
+    (trial,) = optuna.load_study(study_name="shared-study", storage=url).trials
+    assert trial.values == [result["chosen"]["dev_score"], result["chosen"]["real_bytes"]]
+    assert result["pareto_front"] == [0]
+
+
+def test_the_budget_is_the_tightest_limit():
+    from tflnlu.fit.size_model import SizeEstimate
+
+    size = SizeEstimate(30_000, {"heads": 10_000}, arena_bytes=20_000)
+    assert Budget(max_bytes=34_700).over_by(size) < 0
+    assert Budget(max_bytes=34_700, max_arena_bytes=16_384, target="mcu").over_by(size) == 3_616
+    assert Budget(max_bytes=25_000).over_by(size) == 5_000
+
+
+def test_the_command_line_needs_a_budget_and_an_end(tmp_path, capsys):
+    from tflnlu.cli.common import execute
+    from tflnlu.cli.fit import COMMAND
+
+    assert execute(COMMAND, ["tflnlu-fit", "--trials=1", f"--out={tmp_path}"]) == 2
+    assert "give a budget" in capsys.readouterr().err
+    assert execute(COMMAND, ["tflnlu-fit", "--max_bytes=1000", f"--out={tmp_path}"]) == 2
+    assert "--hours or --trials" in capsys.readouterr().err
+    assert execute(COMMAND, ["tflnlu-fit", "--max_arena_bytes=1000", "--trials=1"]) == 2
+    assert "need --target=mcu" in capsys.readouterr().err

@@ -68,6 +68,7 @@ def fit(splits: dict, settings: Settings, place: StudyPlace = StudyPlace(), **li
     Returns what fit.json holds."""
     log = limits.get("log", print)
     _prepare(settings, splits, resume=limits.get("resume", False), overwrite=limits.get("overwrite", False))
+    log("checking that the budget is reachable: the smallest configuration's size ...")
     check_reachable(splits["train"], settings.budget)
     study = open_study(settings, place)
     hours, trials = limits.get("hours"), limits.get("trials")

@@ -84,9 +84,9 @@ def test_damaged_stored_forms_are_refused(damage):
 
 
 def test_bad_vocabularies_are_refused():
-    with pytest.raises(ValueError, match="starts with"):
+    with pytest.raises(ValueError, match="must start with"):
         HashedVocabulary.build(["a", "b"])
-    with pytest.raises(ValueError, match="repeats"):
+    with pytest.raises(ValueError, match="must not repeat"):
         HashedVocabulary.build([PAD_TOKEN, UNK_TOKEN, "a", "a"])
     with pytest.raises(ValueError, match="fingerprint bits"):
         HashedVocabulary.build([PAD_TOKEN, UNK_TOKEN, "a"], fingerprint_bits=5)

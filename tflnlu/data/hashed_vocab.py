@@ -20,7 +20,7 @@ import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tflnlu.data.vocab import PAD_ID, PAD_TOKEN, UNK_ID, UNK_TOKEN
+from tflnlu.data.vocab import PAD_ID, PAD_TOKEN, UNK_ID, UNK_TOKEN, Vocabulary, padded_ids
 
 HASHED_VOCAB_VERSION = 1
 MASK64 = (1 << 64) - 1
@@ -82,25 +82,23 @@ class HashedVocabulary:
     @classmethod
     def build(cls, tokens: Sequence[str], *, fingerprint_bits: int = 8) -> tuple[HashedVocabulary, list[str]]:
         """The hashed form of a vocabulary (<pad>, <unk>, words) and the tokens in its id order."""
-        if list(tokens[:2]) != [PAD_TOKEN, UNK_TOKEN] or len(set(tokens)) != len(tokens):
-            raise ValueError(f"a vocabulary starts with {PAD_TOKEN!r}, {UNK_TOKEN!r} and repeats no token")
+        Vocabulary(tokens)  # the same rules: <pad>, <unk> first, no token repeated
         if fingerprint_bits not in FINGERPRINT_BITS:
             raise ValueError(f"fingerprint bits must be one of {FINGERPRINT_BITS}, got {fingerprint_bits!r}")
         words = list(tokens[2:])
         for seed in range(SEED_ATTEMPTS):
-            placed = _place(words, seed)
+            keys = [word_hash(w, seed) for w in words]
+            placed = _place(keys)
             if placed is not None:
-                pilots, order = placed
-                keys = [word_hash(w, seed) for w in order]
-                prints = tuple(fingerprint_of(k, fingerprint_bits) for k in keys)
+                pilots, slot_words = placed
                 vocab = cls(
                     len(words),
                     seed,
                     fingerprint_bits=fingerprint_bits,
                     pilots=tuple(pilots),
-                    fingerprints=prints,
+                    fingerprints=tuple(fingerprint_of(keys[i], fingerprint_bits) for i in slot_words),
                 )
-                return vocab, [PAD_TOKEN, UNK_TOKEN, *order]
+                return vocab, [PAD_TOKEN, UNK_TOKEN, *(words[i] for i in slot_words)]
         raise ValueError(f"no minimal perfect hash found for {len(words)} words in {SEED_ATTEMPTS} seeds")
 
     def __len__(self) -> int:
@@ -119,13 +117,11 @@ class HashedVocabulary:
         return FIRST_WORD_ID + slot
 
     def ids(self, tokens: Sequence[str], max_len: int) -> list[int]:
-        """Ids cut to `max_len`, padded with PAD_ID (as Vocabulary.ids)."""
-        ids = [self.id(t) for t in tokens[:max_len]]
-        return ids + [PAD_ID] * (max_len - len(ids))
+        return padded_ids(self.id, tokens, max_len)
 
     def stored_bytes(self) -> int:
         """Bytes of the two binary fields before base64 (what the vocabulary costs in the file)."""
-        return len(_varints(self.pilots)) + len(_pack_bits(self.fingerprints, self.fingerprint_bits))
+        return len(_varints(self.pilots)) + _packed_bytes(self.words, self.fingerprint_bits)
 
     def to_json(self) -> dict:
         return {
@@ -158,23 +154,22 @@ class HashedVocabulary:
             pilots = _read_varints(base64.b64decode(stored["pilots"], validate=True), buckets)
             prints = _unpack_bits(base64.b64decode(stored["fingerprints"], validate=True), bits, words)
             return cls(words, int(stored["seed"]), fingerprint_bits=bits, pilots=pilots, fingerprints=prints)
-        except (KeyError, TypeError, ValueError) as e:
-            if isinstance(e, HashedVocabularyError):
-                raise
+        except HashedVocabularyError:
+            raise
+        except (KeyError, TypeError, ValueError) as e:  # a missing field, a wrong type, bad base64
             raise HashedVocabularyError(f"hashed vocabulary is damaged ({e})") from None
 
 
-def _place(words: list[str], seed: int) -> tuple[list[int], list[str]] | None:
-    """Pilots and the words in slot order, or None when this seed does not work."""
-    n = len(words)
-    keys = [word_hash(w, seed) for w in words]
+def _place(keys: list[int]) -> tuple[list[int], list[int]] | None:
+    """Pilots per bucket and, per slot, the index of its word; None when these keys do not work."""
+    n = len(keys)
     if len(set(keys)) != n:
         return None  # two words share a 64-bit hash under this seed
-    buckets = max(1, -(-n // BUCKET_SIZE)) if n else 0
+    buckets = -(-n // BUCKET_SIZE)
     members: list[list[int]] = [[] for _ in range(buckets)]
     for index, key in enumerate(keys):
         members[bucket_of(key, buckets)].append(index)
-    pilots, order, taken = [0] * buckets, [""] * n, [False] * n
+    pilots, slot_words, taken = [0] * buckets, [0] * n, [False] * n
     for bucket in sorted(range(buckets), key=lambda b: (-len(members[b]), b)):
         pilot = _pilot(members[bucket], keys, taken)
         if pilot is None:
@@ -182,14 +177,14 @@ def _place(words: list[str], seed: int) -> tuple[list[int], list[str]] | None:
         pilots[bucket] = pilot
         for index in members[bucket]:
             slot = slot_of(keys[index], pilot, n)
-            taken[slot], order[slot] = True, words[index]
-    return pilots, order
+            taken[slot], slot_words[slot] = True, index
+    return pilots, slot_words
 
 
 def _pilot(indices: list[int], keys: list[int], taken: list[bool]) -> int | None:
     """The smallest pilot that sends every word of a bucket to its own free slot."""
     n = len(taken)
-    for pilot in range(MAX_PILOT if indices else 1):
+    for pilot in range(MAX_PILOT):
         slots = {slot_of(keys[i], pilot, n) for i in indices}
         if len(slots) == len(indices) and not any(taken[s] for s in slots):
             return pilot
@@ -222,9 +217,13 @@ def _read_varints(data: bytes, count: int) -> tuple[int, ...]:
     return tuple(values)
 
 
+def _packed_bytes(count: int, bits: int) -> int:
+    return -(-count * bits // 8)
+
+
 def _pack_bits(values: Sequence[int], bits: int) -> bytes:
     """Little-endian bit stream: value i occupies bits [i*bits, (i+1)*bits)."""
-    out = bytearray(-(-len(values) * bits // 8))
+    out = bytearray(_packed_bytes(len(values), bits))
     for index, value in enumerate(values):
         position = index * bits
         for bit in range(bits):
@@ -234,7 +233,7 @@ def _pack_bits(values: Sequence[int], bits: int) -> bytes:
 
 
 def _unpack_bits(data: bytes, bits: int, count: int) -> tuple[int, ...]:
-    if len(data) != -(-count * bits // 8):
+    if len(data) != _packed_bytes(count, bits):
         raise HashedVocabularyError(f"hashed vocabulary: {len(data)} fingerprint bytes for {count} words")
     values = []
     for index in range(count):

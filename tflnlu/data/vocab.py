@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from tflnlu.io import write_text_atomic
@@ -43,10 +43,11 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self.tokens)
 
+    def id(self, token: str) -> int:
+        return self._ids.get(token, UNK_ID)
+
     def ids(self, tokens: Sequence[str], max_len: int) -> list[int]:
-        """Ids cut to `max_len`, padded with PAD_ID."""
-        ids = [self._ids.get(t, UNK_ID) for t in tokens[:max_len]]
-        return ids + [PAD_ID] * (max_len - len(ids))
+        return padded_ids(self.id, tokens, max_len)
 
     def save(self, path: Path) -> None:
         write_text_atomic(path, "".join(t + "\n" for t in self.tokens))
@@ -54,6 +55,12 @@ class Vocabulary:
     @classmethod
     def load(cls, path: Path) -> Vocabulary:
         return cls(read_lines(path))
+
+
+def padded_ids(token_id: Callable[[str], int], tokens: Sequence[str], max_len: int) -> list[int]:
+    """Ids of the first `max_len` tokens, padded with PAD_ID to `max_len` (every vocabulary's rule)."""
+    ids = [token_id(t) for t in tokens[:max_len]]
+    return ids + [PAD_ID] * (max_len - len(ids))
 
 
 def read_lines(path: Path) -> list[str]:

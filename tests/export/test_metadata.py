@@ -114,3 +114,17 @@ def test_the_checksum_covers_the_metadata():
         ModelFileError, match="m.tflite: the file is damaged: its contents do not match the checksum"
     ):
         read_metadata(bytes(damaged), "m.tflite")
+
+
+def test_a_hashed_vocabulary_is_stored_as_its_object_and_exactly_one_vocabulary_is_allowed():
+    from tflnlu.data.hashed_vocab import HashedVocabulary
+    from tflnlu.modelfile.metadata import HASHED_VOCAB
+
+    hashed, _ = HashedVocabulary.build(WORDS, fingerprint_bits=8)
+    labels = {"intents": ["x"], "tags": ["O"], "domains": [], "tokenizer": {"max_len": 4}}
+    sealed = finish_model(_model_with_metadata(None), {**labels, HASHED_VOCAB: hashed.to_json()})
+    stored = read_metadata(sealed)
+    assert "vocab" not in stored and HashedVocabulary.from_json(stored[HASHED_VOCAB]) == hashed
+    for both_or_neither in ({**labels}, {**labels, "vocab": WORDS, HASHED_VOCAB: hashed.to_json()}):
+        with pytest.raises(ValueError, match="exactly one of 'vocab' and 'vocab_hashed'"):
+            finish_model(_model_with_metadata(None), both_or_neither)

@@ -21,7 +21,6 @@ from tflnlu.cli.common import Command, FlagDefiner, UsageError
 from tflnlu.data.builtin import BUILTIN_NAME
 from tflnlu.data.example import DataError, fingerprint
 from tflnlu.data.readers import CLINC_OOS_CHOICES, FORMATS, SPLITS, read_split
-from tflnlu.data.vocab import Vocabulary
 from tflnlu.export.options import EXPORT_JSON
 from tflnlu.modelfile.flatbuffer import read_model_bytes
 from tflnlu.modelfile.metadata import read_metadata
@@ -29,7 +28,7 @@ from tflnlu.nlu.encode import LabelSet, encode, unknown_intents, unknown_slot_ty
 from tflnlu.nlu.metrics import summary
 from tflnlu.nlu.scoring import evaluate
 from tflnlu.runtime.litert_c import LiteRTCustomOpModel
-from tflnlu.runtime.parser import open_runner
+from tflnlu.runtime.parser import open_runner, vocabulary_of
 
 UNKNOWN_LABEL_POLICIES = ("refuse", "report")
 
@@ -129,7 +128,7 @@ def run(
 ) -> dict:
     model_bytes = read_model_bytes(model_path)
     metadata = read_metadata(model_bytes, model_path)
-    vocab = Vocabulary(metadata["vocab"])
+    vocab = vocabulary_of(metadata, model_path)
     labels = LabelSet(metadata["intents"], metadata["tags"], metadata["domains"])
     record = export_record(model_path, log)
     examples, source = load_split(data, fmt, split, clinc_oos=clinc_oos, record=record, log=log)

@@ -14,12 +14,14 @@ from pathlib import Path
 from tflnlu.cli.common import Command, FlagDefiner, UsageError
 from tflnlu.data.builtin import BUILTIN_NAME
 from tflnlu.data.example import DataError
+from tflnlu.data.hashed_vocab import FINGERPRINT_BITS
 from tflnlu.data.load import load_data
 from tflnlu.data.readers import FORMATS
 from tflnlu.export.options import (
     GOLDEN_CHOICES,
     LOOKUPS,
     TARGETS,
+    VOCABULARIES,
     WEIGHT_BITS,
     ExportOptions,
     check_export_output,
@@ -64,6 +66,18 @@ def define_flags(define: FlagDefiner) -> None:
     define.string("data", None, "Data for QAT and evaluation (default: the run's own).")
     define.enum("format", None, FORMATS, "Format of --data (default: the run's).")
     define.bool("overwrite", False, "Replace an earlier export in --out (only its own files).")
+    define.enum(
+        "vocabulary",
+        ExportOptions.vocabulary,
+        VOCABULARIES,
+        "The vocabulary in the file: its words, or hashed (no strings; unknown words false-accepted at 2^-bits).",
+    )
+    define.enum(
+        "fingerprint_bits",
+        str(ExportOptions.fingerprint_bits),
+        [str(b) for b in FINGERPRINT_BITS],
+        "--vocabulary=hashed: fingerprint bits per word.",
+    )
     define.enum(
         "golden", "sample", list(GOLDEN_CHOICES), "Write golden.jsonl for the Java core's tests, or not."
     )
@@ -170,6 +184,8 @@ def main(values, positional: list[str]) -> int:
         max_flash_bytes=values.max_flash_bytes,
         max_arena_bytes=values.max_arena_bytes,
         golden=values.golden,
+        vocabulary=values.vocabulary,
+        fingerprint_bits=int(values.fingerprint_bits),
     )
     run(values.run, values.out, options, data=values.data, fmt=values.format, overwrite=values.overwrite)
     return 0

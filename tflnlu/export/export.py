@@ -16,8 +16,9 @@ import numpy as np
 
 import tflnlu
 from tflnlu.data.example import Example, fingerprint
+from tflnlu.data.hashed_vocab import HashedVocabulary
 from tflnlu.data.tokenizer import TOKENIZER_VERSION
-from tflnlu.data.vocab import Vocabulary
+from tflnlu.data.vocab import UNK_ID, Vocabulary
 from tflnlu.export.fuse import fuse_lookup
 from tflnlu.export.golden import golden_texts, write_golden
 from tflnlu.export.mcu import (
@@ -44,7 +45,7 @@ from tflnlu.io import atomic_directory, write_bytes_atomic, write_json_atomic
 from tflnlu.layers.embeddings import CodebookLookup, DPQEmbedding, FullEmbedding
 from tflnlu.modelfile.align import align_constants
 from tflnlu.modelfile.flatbuffer import ModelInfo, read_model
-from tflnlu.modelfile.metadata import finish_model
+from tflnlu.modelfile.metadata import HASHED_VOCAB, finish_model
 from tflnlu.modelfile.size import check_budget, size_report
 from tflnlu.models.joint import EMBEDDING_LAYER, ENCODER, PADDING_MASK, build_model
 from tflnlu.nlu.encode import LabelSet, encode, intent_domains
@@ -60,11 +61,44 @@ from tflnlu.train.run_dir import Run, RunDirectoryError, load_run, read_config
 from tflnlu.train.trainer import TrainingData, fine_tune
 
 
-def export_embedding(trained: keras.layers.Layer, options: ExportOptions):
-    """The embedding's export form, its values fake-quantized to what the int8 file stores."""
+def export_embedding(trained: keras.layers.Layer, options: ExportOptions, row_order: list[int] | None = None):
+    """The embedding's export form, its values fake-quantized to what the int8 file stores;
+    with `row_order`, row i of it is the trained row row_order[i] (the file's id order)."""
     if isinstance(trained, DPQEmbedding):
-        return trained.to_lookup(options.code_bits, quantize_codebook=True)
-    return int8_table_embedding(trained.table.numpy())
+        return trained.to_lookup(options.code_bits, quantize_codebook=True, row_order=row_order)
+    table = trained.table.numpy()
+    return int8_table_embedding(table if row_order is None else table[np.asarray(row_order)])
+
+
+FileVocabulary = Vocabulary | HashedVocabulary
+
+
+def file_vocabulary(vocab: Vocabulary, options: ExportOptions) -> tuple[FileVocabulary, list[int] | None]:
+    """The vocabulary the file carries and, for a hashed one, the run's id of the word at each
+    of its ids (the hash puts words in its own order, so the embedding's rows follow it)."""
+    if options.vocabulary == "strings":
+        return vocab, None
+    hashed, tokens = HashedVocabulary.build(vocab.tokens, fingerprint_bits=options.fingerprint_bits)
+    return hashed, [vocab.id(t) for t in tokens]
+
+
+def vocabulary_report(run_vocab: Vocabulary, vocab: FileVocabulary, test: list[Example]) -> dict:
+    """What the file's vocabulary costs and, for a hashed one, how often a test token the run
+    does not know is taken for a known word (its false accepts, measured on real words)."""
+    if isinstance(vocab, Vocabulary):
+        return {"kind": "strings", "words": len(vocab) - 2}
+    unknown = [t for e in test for t in e.tokens if run_vocab.id(t) == UNK_ID]
+    accepted = sum(vocab.id(t) != UNK_ID for t in unknown)
+    return {
+        "kind": "hashed",
+        "words": vocab.words,
+        "fingerprint_bits": vocab.fingerprint_bits,
+        "stored_bytes": vocab.stored_bytes(),
+        "bytes_per_word": vocab.stored_bytes() / max(1, vocab.words),
+        "unknown_test_tokens": len(unknown),
+        "false_accepts": accepted,
+        "false_accept_rate": accepted / len(unknown) if unknown else None,
+    }
 
 
 def int8_table_embedding(table: np.ndarray) -> FullEmbedding:
@@ -108,10 +142,12 @@ class Prepared:
     """Stage 1's result: the run, its data encoded, the export-form model and the fp32 numbers."""
 
     run: Run
-    data: TrainingData  # the splits, encoded with the run's vocabulary and labels
+    data: TrainingData  # the splits, encoded with the file's vocabulary and the run's labels
     model: keras.Model  # the export form (int8-faked embedding), before QAT
     fp32_test: dict  # the trained run's test metrics (the Keras fp32 model)
     before_qat: dict  # the export form's, before QAT
+    vocab: FileVocabulary  # the file's vocabulary (the run's, or its hashed form)
+    tokens: list[str]  # the words in the file's id order (vocab.txt beside the export)
 
     @property
     def splits(self) -> dict:
@@ -164,18 +200,26 @@ def export_run(
 
 
 def prepare(run_directory: Path, splits: dict, options: ExportOptions, *, model=None, log=print) -> Prepared:
-    """Load the run, check the data is the run's, encode it, build the export form."""
+    """Load the run, check the data is the run's, encode it with the file's vocabulary, build
+    the export form (rows in that vocabulary's order)."""
     run = load_run(run_directory)
     check_data_matches_run(splits, run)
+    vocab, row_order = file_vocabulary(run.vocab, options)
+    if model is not None and row_order is not None:
+        raise ValueError("--vocabulary=hashed exports a run's own model, not one passed in")
     encoded = {
-        name: encode(examples, run.vocab, run.labels, run.model_config.max_len)
+        name: encode(examples, vocab, run.labels, run.model_config.max_len)
         for name, examples in splits.items()
     }
-    fp32 = evaluate(keras_predictor(run.model), encoded["test"].ids, splits["test"], run.labels)
+    run_test = (
+        encoded["test"]
+        if vocab is run.vocab
+        else encode(splits["test"], run.vocab, run.labels, run.model_config.max_len)
+    )
+    fp32 = evaluate(keras_predictor(run.model), run_test.ids, splits["test"], run.labels)
     if model is None:
-        model = build_model(
-            run.model_config, embedding=export_embedding(run.model.get_layer(EMBEDDING_LAYER), options)
-        )
+        trained = run.model.get_layer(EMBEDDING_LAYER)
+        model = build_model(run.model_config, embedding=export_embedding(trained, options, row_order))
         model.get_layer(ENCODER).set_weights(run.model.get_layer(ENCODER).get_weights())
     if options.lookup == "custom" and not isinstance(model.get_layer(EMBEDDING_LAYER), CodebookLookup):
         raise ValueError("--lookup=custom needs a DPQ run: a full embedding has no codes to look up")
@@ -183,7 +227,9 @@ def prepare(run_directory: Path, splits: dict, options: ExportOptions, *, model=
     log(
         f"fp32 test intent {fp32['intent_accuracy']:.4f}; int8 embedding, before QAT {before['intent_accuracy']:.4f}"
     )
-    return Prepared(run, TrainingData(splits, encoded, run.labels), model, fp32_test=fp32, before_qat=before)
+    tokens = run.vocab.tokens if row_order is None else [run.vocab.tokens[i] for i in row_order]
+    data = TrainingData(splits, encoded, run.labels)
+    return Prepared(run, data, model, fp32_test=fp32, before_qat=before, vocab=vocab, tokens=tokens)
 
 
 def quantize_aware(prepared: Prepared, options: ExportOptions, log=print) -> keras.Model:
@@ -211,7 +257,7 @@ def lower(prepared: Prepared, converted: bytes, options: ExportOptions) -> Lower
     """Metadata and checksum in, the lookup as builtin ops or the fused custom op; the size
     budget and (mcu) TFLite-Micro's kernels checked before any long verification."""
     run = prepared.run
-    metadata = model_metadata(run.vocab, run.labels, run.model_config.max_len, prepared.splits["train"])
+    metadata = model_metadata(prepared.vocab, run.labels, run.model_config.max_len, prepared.splits["train"])
     builtin_bytes = finished_file(converted, prepared.model, metadata, lookup="builtin")
     model_bytes = builtin_bytes
     if options.lookup == "custom":
@@ -256,6 +302,7 @@ def verify(
         "size": lowered.report,
         "reference_fp32_bytes": _fp32_reference_bytes(run),
         "float_tensors": lowered.float_tensors,
+        "vocabulary": vocabulary_report(run.vocab, prepared.vocab, test),
         "seconds_litert_eval": time.monotonic() - started,
         "options": dataclasses.asdict(options),
     }
@@ -290,7 +337,7 @@ def write(out: Path, prepared: Prepared, lowered: Lowered, result: dict, *, opti
         write_bytes_atomic(directory / MODEL_FILE, lowered.model_bytes)
         if options.target == "mcu":
             _write_mcu_sources(directory, lowered.model_bytes, lowered.info)
-        run.vocab.save(directory / run_dir.VOCAB)
+        Vocabulary(prepared.tokens).save(directory / run_dir.VOCAB)
         run.labels.save(directory)
         tokenizer = {"version": TOKENIZER_VERSION, "max_len": run.model_config.max_len}
         write_json_atomic(directory / TOKENIZER_JSON, tokenizer)
@@ -343,12 +390,13 @@ def _fp32_reference_bytes(run: Run) -> int:
     return (config.vocab_size * config.embed_dim + encoder_params) * 4
 
 
-def model_metadata(vocab: Vocabulary, labels: LabelSet, max_len: int, train: list[Example]) -> dict:
+def model_metadata(vocab: FileVocabulary, labels: LabelSet, max_len: int, train: list[Example]) -> dict:
     """What the file carries besides the graph (tflnlu.modelfile.metadata writes it)."""
+    stored = {"vocab": vocab.tokens} if isinstance(vocab, Vocabulary) else {HASHED_VOCAB: vocab.to_json()}
     return {
         "tflnlu_version": tflnlu.__version__,
         "tokenizer": {"version": TOKENIZER_VERSION, "max_len": max_len},
-        "vocab": vocab.tokens,
+        **stored,
         "intents": labels.intents,
         "tags": labels.tags,
         "domains": labels.domains,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from tflnlu.data.hashed_vocab import FINGERPRINT_BITS
 from tflnlu.data.vocab import VOCAB_FILE
 from tflnlu.nlu.encode import LabelSet
 from tflnlu.outputs import OutputKind, prepare_output
@@ -22,6 +23,9 @@ TARGETS = ("desktop", "mcu")  # mcu: also verified in TFLite-Micro, with C sourc
 # n-bit QAT, which the converter writes as INT4 filters (two per byte); LiteRT 2.3 and the
 # pinned TFLite-Micro both run them (docs/model_file.md, "int4 weights").
 WEIGHT_BITS = (8, 4)
+# The vocabulary inside the file: its words front-coded, or a minimal perfect hash plus a
+# fingerprint per word that stores no strings (docs/model_file.md, "Hashed vocabulary").
+VOCABULARIES = ("strings", "hashed")
 
 # What an export directory may hold; export.json, written with the rest in one atomic
 # directory swap, marks a directory as an export.
@@ -59,6 +63,8 @@ class ExportOptions:
     max_flash_bytes: int | None = None  # mcu: the whole flatbuffer
     max_arena_bytes: int | None = None  # mcu: the TFLM tensor arena
     golden: str = "sample"  # the golden file for the Java core ("none": not written)
+    vocabulary: str = "strings"  # VOCABULARIES
+    fingerprint_bits: int = 8  # hashed vocabulary: an unknown word is taken for a known one at 2**-bits
 
     def __post_init__(self):
         if self.lookup not in LOOKUPS:
@@ -80,6 +86,12 @@ class ExportOptions:
             raise ValueError(f"--qat_learning_rate must be positive, got {self.qat_learning_rate}")
         if self.golden not in GOLDEN_CHOICES:
             raise ValueError(f"golden must be one of {GOLDEN_CHOICES}, got {self.golden!r}")
+        if self.vocabulary not in VOCABULARIES:
+            raise ValueError(f"--vocabulary must be one of {VOCABULARIES}, got {self.vocabulary!r}")
+        if self.fingerprint_bits not in FINGERPRINT_BITS:
+            raise ValueError(
+                f"--fingerprint_bits must be one of {FINGERPRINT_BITS}, got {self.fingerprint_bits!r}"
+            )
         if self.target != "mcu" and (self.max_flash_bytes or self.max_arena_bytes):
             raise ValueError("--max_flash_bytes and --max_arena_bytes apply to --target=mcu only")
 

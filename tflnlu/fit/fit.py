@@ -22,7 +22,6 @@ from pathlib import Path
 import optuna
 
 from tflnlu.data.example import fingerprint
-from tflnlu.data.vocab import Vocabulary
 from tflnlu.export.options import EXPORT, MODEL_FILE
 from tflnlu.fit.report import FIT_PLOT, TRIALS_TABLE, pareto_front, trial_rows, write_plot, write_table
 from tflnlu.fit.study import EXPORTS_DIR, RUNS_DIR, Budget, Search, Settings, check_reachable
@@ -33,6 +32,7 @@ from tflnlu.nlu.encode import LabelSet, encode
 from tflnlu.nlu.scoring import evaluate
 from tflnlu.outputs import Each, OutputKind, prepare_output, remove_owned
 from tflnlu.runtime.litert import LiteRTModel
+from tflnlu.runtime.parser import vocabulary_of
 from tflnlu.train.run_dir import RUN
 
 SETTINGS_JSON, STUDY_DB, TRIALS_JSON, FIT_JSON = "settings.json", "study.db", "trials.json", "fit.json"
@@ -243,5 +243,5 @@ def test_metrics(model_bytes: bytes, test: list) -> dict:
     """The file's metrics on the test split in LiteRT (vocabulary and labels from the file)."""
     metadata = read_metadata(model_bytes)
     labels = LabelSet(metadata["intents"], metadata["tags"], metadata["domains"])
-    ids = encode(test, Vocabulary(metadata["vocab"]), labels, metadata["tokenizer"]["max_len"]).ids
+    ids = encode(test, vocabulary_of(metadata), labels, metadata["tokenizer"]["max_len"]).ids
     return evaluate(LiteRTModel(model_bytes), ids, test, labels)

@@ -187,11 +187,15 @@ class DPQEmbedding(keras.layers.Layer):
         """The value codebook [D, K, d/D] the codes index."""
         return self.values.numpy()
 
-    def to_lookup(self, code_storage_bits: int | None = None, **kwargs) -> CodebookLookup:
-        """The export form; codes stored in the fewest of 8/4/2 bits that hold K unless given."""
+    def to_lookup(self, code_storage_bits: int | None = None, row_order=None, **kwargs) -> CodebookLookup:
+        """The export form; codes stored in the fewest of 8/4/2 bits that hold K unless given.
+        With `row_order`, its row i is this table's row row_order[i] (a file's own id order)."""
         bits = code_storage_bits or storage_bits(self.num_codes)
         kwargs.setdefault("name", self.name)
-        return CodebookLookup(self.export_codes(), self.export_codebook(), bits, **kwargs)
+        codes = self.export_codes()
+        if row_order is not None:
+            codes = codes[np.asarray(row_order)]
+        return CodebookLookup(codes, self.export_codebook(), bits, **kwargs)
 
     def storage_bytes(self) -> int:
         """Deployed bytes: packed codes plus an fp32 codebook (the query table is dropped)."""

@@ -3,7 +3,7 @@
 The metadata entry `tflnlu` holds zlib-compressed UTF-8 JSON (java.util.zip.Inflater reads
 it on Android): tflnlu version, tokenizer version and max_len, the vocabulary, the intent,
 tag and domain label lists. The vocabulary is the biggest part, so it is front-coded (key
-`vocab_front_coded`, see `front_code`): on HWU64's 4,151 sorted words that is 9.9 KB
+`vocab_front_coded`, see `front_code`), or stored without strings (HASHED_VOCAB): on HWU64's 4,151 sorted words that is 9.9 KB
 compressed instead of 15.0 KB for a JSON list. The converter's tensor names repeat whole layer paths (about a
 hundred bytes a tensor); they are replaced by `<component>/<n>`, which keeps what the size
 report needs and nothing else.
@@ -29,6 +29,9 @@ from tflnlu.modelfile.size import component_of
 
 METADATA_NAME = "tflnlu"
 FRONT_CODED_VOCAB = "vocab_front_coded"
+# The string-free vocabulary (tflnlu.data.hashed_vocab's stored form, a JSON object) stands in
+# for `vocab` when the export was asked for it (`--vocabulary=hashed`); a file holds one or the other.
+HASHED_VOCAB = "vocab_hashed"
 SEALED = "sealed"
 _MAX_SHARED = 9  # the shared-prefix length is one character, '0'..'9'
 
@@ -106,20 +109,25 @@ def _shorten_names(model) -> None:
 
 
 def metadata_payload(metadata: dict) -> dict:
-    """The stored form of `metadata`: its `vocab` list front-coded."""
+    """The stored form of `metadata`: its `vocab` list front-coded (a hashed one is stored as it is)."""
+    if ("vocab" in metadata) == (HASHED_VOCAB in metadata):
+        raise ValueError(f"model metadata needs exactly one of 'vocab' and {HASHED_VOCAB!r}")
     payload = {k: v for k, v in metadata.items() if k != "vocab"}
-    payload[FRONT_CODED_VOCAB] = front_code(metadata["vocab"])
+    if "vocab" in metadata:
+        payload[FRONT_CODED_VOCAB] = front_code(metadata["vocab"])
     payload[SEALED] = True  # the file carries a checksum: one without it has lost it
     return payload
 
 
 # Every field a reader relies on, and its type: checked on read, so a damaged or foreign
-# entry is refused with its name instead of failing later as a KeyError.
-REQUIRED_FIELDS = {"vocab": list, "intents": list, "tags": list, "domains": list, "tokenizer": dict}
+# entry is refused with its name instead of failing later as a KeyError. The vocabulary is
+# `vocab` (a list) or HASHED_VOCAB (an object), checked apart.
+REQUIRED_FIELDS = {"intents": list, "tags": list, "domains": list, "tokenizer": dict}
 
 
 def read_metadata(model_bytes: bytes, source: str = "model") -> dict:
-    """The metadata as written by `metadata_payload`'s caller: `vocab` is a list again.
+    """The metadata as written by `metadata_payload`'s caller: `vocab` is a list again (or,
+    for a hashed vocabulary, HASHED_VOCAB its stored object: tflnlu.runtime.parser reads it).
     Raises ModelFileError for a file without it or with a damaged one."""
     entries = read_model(model_bytes, source).metadata  # also checks the file's checksum
     if METADATA_NAME not in entries:
@@ -140,7 +148,11 @@ def read_metadata(model_bytes: bytes, source: str = "model") -> dict:
 
 def _check_fields(payload: object, source: str) -> None:
     problems = [] if isinstance(payload, dict) else ["not a JSON object"]
-    for name, kind in REQUIRED_FIELDS.items() if not problems else ():
+    if not problems and not isinstance(payload.get("vocab"), list) and HASHED_VOCAB not in payload:
+        problems.append("'vocab' missing or not a list")
+    if not problems and HASHED_VOCAB in payload and not isinstance(payload[HASHED_VOCAB], dict):
+        problems.append(f"{HASHED_VOCAB!r} not an object")
+    for name, kind in REQUIRED_FIELDS.items() if isinstance(payload, dict) else ():
         if not isinstance(payload.get(name), kind):
             problems.append(f"{name!r} missing or not a {kind.__name__}")
     if not problems and not isinstance(payload["tokenizer"].get("max_len"), int):

@@ -22,11 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from tflnlu.data.example import bio_spans
+from tflnlu.data.hashed_vocab import HashedVocabulary, HashedVocabularyError
 from tflnlu.data.tokenizer import normalize, normalized_prefix_lengths, original_span, split_normalized
 from tflnlu.data.vocab import Vocabulary
 from tflnlu.modelfile.flatbuffer import ModelFileError, read_model, read_model_bytes
 from tflnlu.modelfile.kernel import CUSTOM_OP_NAME
-from tflnlu.modelfile.metadata import read_metadata
+from tflnlu.modelfile.metadata import HASHED_VOCAB, read_metadata
 from tflnlu.nlu.decoding import log_softmax, viterbi_bio
 
 
@@ -91,6 +92,17 @@ def open_runner(model_bytes: bytes, source: str = "model"):
         raise ModelFileError(f"{source}: LiteRT cannot run this file ({message}); export it again") from None
 
 
+def vocabulary_of(metadata: dict, source: str = "model") -> Vocabulary | HashedVocabulary:
+    """The vocabulary a file carries (read_metadata's dict): its word list, or the hashed form
+    (`tflnlu-export --vocabulary=hashed`), which maps tokens to the same kind of ids."""
+    if HASHED_VOCAB not in metadata:
+        return Vocabulary(metadata["vocab"])
+    try:
+        return HashedVocabulary.from_json(metadata[HASHED_VOCAB])
+    except HashedVocabularyError as e:
+        raise ModelFileError(f"{source}: {e}; export the model again") from None
+
+
 class Parser:
     """An exported model and everything it needs to read text (see the module docstring)."""
 
@@ -98,7 +110,7 @@ class Parser:
         source = "model" if isinstance(model, bytes) else str(model)
         data = model if isinstance(model, bytes) else read_model_bytes(model)
         metadata = read_metadata(data, source)
-        self.vocab = Vocabulary(metadata["vocab"])
+        self.vocab = vocabulary_of(metadata, source)
         self.intents, self.tags = metadata["intents"], metadata["tags"]
         self.intent_domains: dict[str, str] = metadata.get("intent_domains", {})
         self.runner = open_runner(data, source)

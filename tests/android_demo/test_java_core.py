@@ -22,7 +22,14 @@ from tflnlu.data.tokenizer import normalize, split_normalized
 CORE = Path(__file__).resolve().parents[2] / "android_demo" / "core"
 JUNIT_JARS = (Path("/usr/share/java/junit4.jar"), Path("/usr/share/java/hamcrest-core.jar"))
 PACKAGE = "dev.tflnlu.core"
-UNIT_TESTS = ("TokenizerTest", "VocabularyTest", "BioDecoderTest", "JsonTest", "ModelMetadataTest")
+UNIT_TESTS = (
+    "TokenizerTest",
+    "VocabularyTest",
+    "HashedVocabularyTest",
+    "BioDecoderTest",
+    "JsonTest",
+    "ModelMetadataTest",
+)
 
 pytestmark = pytest.mark.skipif(
     shutil.which("javac") is None or shutil.which("java") is None,
@@ -80,6 +87,67 @@ def builtin_export(tmp_path_factory) -> Path:
     train(splits, root / "run", config, TrainConfig(epochs=5), log=lambda _: None)
     export_run(root / "run", root / "out", splits, ExportOptions(qat_epochs=1), log=lambda _: None)
     return root / "out"
+
+
+@pytest.fixture(scope="module")
+def hashed_export(builtin_export) -> Path:
+    """The same run exported with the string-free vocabulary (rows in hashed-id order)."""
+    from tflnlu.data.builtin import load_builtin
+    from tflnlu.export.export import ExportOptions, export_run
+
+    options = ExportOptions(qat_epochs=1, vocabulary="hashed", fingerprint_bits=8)
+    out = builtin_export.parent / "hashed"
+    export_run(builtin_export.parent / "run", out, load_builtin(), options, log=lambda _: None)
+    return out
+
+
+def test_the_golden_file_of_a_hashed_export_is_reproduced_by_java(classpath, hashed_export):
+    records = (hashed_export / "golden.jsonl").read_text(encoding="utf-8").splitlines()
+    output = run_junit(classpath, ["GoldenTest"], f"-Dtflnlu.export={hashed_export}")
+    assert f"golden: {len(records)} records identical" in output
+
+
+@pytest.fixture(scope="module")
+def java_hash(classpath):
+    """HashServer over one hashed vocabulary of random words (supplementary characters too)."""
+    import random
+
+    from tflnlu.data.hashed_vocab import HashedVocabulary
+
+    rng = random.Random(0)
+    alphabet = "abcdefghijklmnopqrstuvwxyzéßçøœ日本語한국어😀🎵𝔘"
+    words = sorted({"".join(rng.choices(alphabet, k=rng.randint(1, 9))) for _ in range(3000)})
+    vocab, _ = HashedVocabulary.build(["<pad>", "<unk>", *words], fingerprint_bits=12)
+    process = subprocess.Popen(
+        ["java", "-cp", classpath, f"{PACKAGE}.HashServer"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+    process.stdin.write(json.dumps(vocab.to_json()) + "\n")
+
+    def ask(token: str) -> tuple[str, int]:
+        process.stdin.write(json.dumps(token, ensure_ascii=True) + "\n")
+        process.stdin.flush()
+        key, token_id = json.loads(process.stdout.readline())
+        return key, token_id
+
+    yield vocab, words, ask
+    process.stdin.close()
+    process.wait(timeout=10)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_java_hashed_vocabulary_equals_python_on_random_strings(java_hash, data):
+    """Any string (lone surrogates excluded: not UTF-8), and the vocabulary's own words: the
+    64-bit key and the id are the same in both languages."""
+    from tflnlu.data.hashed_vocab import word_hash
+
+    vocab, words, ask = java_hash
+    token = data.draw(st.one_of(st.sampled_from(words), st.text(st.characters(blacklist_categories=["Cs"]))))
+    assert ask(token) == (f"{word_hash(token, vocab.seed):016x}", vocab.id(token))
 
 
 def test_golden_file_is_reproduced_by_java(classpath, builtin_export):

@@ -107,3 +107,24 @@ def test_any_strings_hash_exactly(words):
     vocab, order = HashedVocabulary.build([PAD_TOKEN, UNK_TOKEN, *sorted(words)])
     assert [vocab.id(w) for w in order] == list(range(len(order)))
     assert word_hash("é", 0) != word_hash("e\u0301", 0)  # bytes, not normalised text
+
+
+# The same object and ids are pinned in android_demo's HashedVocabularyTest: a change on either
+# side of the scheme breaks one of the two.
+JAVA_PINNED_WORDS = ["<pad>", "<unk>", "wake", "me", "up", "été", "😀x", "alarm", "five"]
+JAVA_PINNED = {
+    "version": 1,
+    "words": 7,
+    "seed": 0,
+    "fingerprint_bits": 8,
+    "buckets": 2,
+    "pilots": "AwA=",
+    "fingerprints": "7dB2fXsO+g==",
+}
+
+
+def test_the_stored_form_pinned_in_the_java_test():
+    vocab, tokens = HashedVocabulary.build(JAVA_PINNED_WORDS, fingerprint_bits=8)
+    assert vocab.to_json() == JAVA_PINNED
+    assert tokens == ["<pad>", "<unk>", "up", "alarm", "été", "wake", "me", "five", "😀x"]
+    assert word_hash("😀x", 0) == 0x4D1F2D920F793DD1 and word_hash("", 7) == 0xF121E77647E3E933

@@ -78,7 +78,7 @@ final class NluModel implements AutoCloseable {
   }
 
   int vocabularySize() {
-    return nlu.metadata().vocab.size();
+    return nlu.metadata().vocabulary.size();
   }
 
   @Override

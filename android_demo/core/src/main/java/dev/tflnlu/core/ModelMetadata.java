@@ -22,12 +22,17 @@ public final class ModelMetadata {
   public static final String METADATA_NAME = "tflnlu";
   /** The vocabulary, front-coded (tflnlu/export/metadata.py, {@code front_code}). */
   static final String FRONT_CODED_VOCAB = "vocab_front_coded";
+  /** Or the vocabulary without strings (tflnlu-export --vocabulary=hashed), see {@link HashedVocabulary}. */
+  static final String HASHED_VOCAB = "vocab_hashed";
   private static final int MAX_SHARED = 9;
 
   public final String tflnluVersion;
   public final int tokenizerVersion;
   public final int maxLen;
+  /** The words in id order; empty for a hashed vocabulary, which stores none. */
   public final List<String> vocab;
+  /** Token to id, from either form. */
+  public final WordIds vocabulary;
   public final List<String> intents;
   public final List<String> tags;
   public final List<String> domains;
@@ -37,7 +42,13 @@ public final class ModelMetadata {
     tflnluVersion = String.valueOf(json.get("tflnlu_version"));
     tokenizerVersion = asInt(tokenizer.get("version"), "tokenizer.version");
     maxLen = asInt(tokenizer.get("max_len"), "tokenizer.max_len");
-    vocab = frontDecode(asString(json.get(FRONT_CODED_VOCAB), FRONT_CODED_VOCAB));
+    if (json.containsKey(HASHED_VOCAB)) {
+      vocab = Collections.<String>emptyList();
+      vocabulary = HashedVocabulary.fromJson(asMap(json.get(HASHED_VOCAB), HASHED_VOCAB));
+    } else {
+      vocab = frontDecode(asString(json.get(FRONT_CODED_VOCAB), FRONT_CODED_VOCAB));
+      vocabulary = new Vocabulary(vocab);
+    }
     intents = strings(json.get("intents"), "intents");
     tags = strings(json.get("tags"), "tags");
     domains = json.containsKey("domains") ? strings(json.get("domains"), "domains") : Collections.<String>emptyList();

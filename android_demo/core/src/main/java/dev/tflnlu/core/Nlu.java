@@ -39,11 +39,11 @@ public final class Nlu {
   }
 
   private final ModelMetadata metadata;
-  private final Vocabulary vocabulary;
+  private final WordIds vocabulary;
 
   public Nlu(ModelMetadata metadata) {
     this.metadata = metadata;
-    this.vocabulary = new Vocabulary(metadata.vocab);
+    this.vocabulary = metadata.vocabulary;
   }
 
   public ModelMetadata metadata() {

@@ -4,12 +4,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Token to id, as the export's {@code vocab.txt}: id 0 padding, id 1 unknown (spec section 4). */
-public final class Vocabulary {
+/** Token to id from the word list, as the export's {@code vocab.txt}: id 0 padding, id 1 unknown. */
+public final class Vocabulary implements WordIds {
   public static final String PAD_TOKEN = "<pad>";
   public static final String UNK_TOKEN = "<unk>";
-  public static final int PAD_ID = 0;
-  public static final int UNK_ID = 1;
 
   private final Map<String, Integer> ids;
   private final int size;
@@ -27,21 +25,14 @@ public final class Vocabulary {
     size = tokens.size();
   }
 
+  @Override
   public int size() {
     return size;
   }
 
+  @Override
   public int id(String token) {
     Integer id = ids.get(token);
     return id == null ? UNK_ID : id;
-  }
-
-  /** The model input: ids of the first {@code maxLen} tokens, padded with PAD_ID to {@code maxLen}. */
-  public int[] ids(List<Tokenizer.Token> tokens, int maxLen) {
-    int[] result = new int[maxLen]; // zero-filled: PAD_ID
-    for (int i = 0; i < Math.min(maxLen, tokens.size()); i++) {
-      result[i] = id(tokens.get(i).text);
-    }
-    return result;
   }
 }

@@ -66,3 +66,19 @@ def write_massive_dir(directory: Path, splits=TINY_MASSIVE) -> Path:
 @pytest.fixture
 def tiny_massive(tmp_path: Path) -> Path:
     return write_massive_dir(tmp_path / "tiny")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _builtin_cache_in_a_temporary_directory(tmp_path_factory):
+    """The built-in data set's cache (tflnlu.data.builtin_cache) stays out of the user's home."""
+    import os
+
+    from tflnlu.data.builtin_cache import CACHE_DIR_VARIABLE
+
+    previous = os.environ.get(CACHE_DIR_VARIABLE)
+    os.environ[CACHE_DIR_VARIABLE] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if previous is None:
+        os.environ.pop(CACHE_DIR_VARIABLE, None)
+    else:
+        os.environ[CACHE_DIR_VARIABLE] = previous

@@ -34,6 +34,7 @@ from tflnlu.train.run_dir import RUN
 def define_flags(define: FlagDefiner) -> None:
     define.string("data", None, "Data set directory (default: the built-in one).")
     define.enum("format", "massive", FORMATS, "Format of --data.")
+    define.list("languages", ["en"], "Languages of the built-in data set (used without --data), or all.")
     define.enum(
         "clinc_oos", "label", list(CLINC_OOS_CHOICES), "CLINC150 out-of-scope rows: an intent, or dropped."
     )
@@ -124,6 +125,7 @@ def run(
     resume: bool = False,
     overwrite: bool = False,
     clinc_oos: str = "label",
+    languages: list[str] = ("en",),
     title: str | None = None,
     encoder: dict | None = None,
     per_channel: bool = True,
@@ -145,7 +147,9 @@ def run(
         "epochs": train_config.epochs,
         "seed": train_config.seed,
     }
-    splits, _ = load_data(data, fmt, clinc_oos=clinc_oos, log=log)  # bad data: nothing written
+    splits, _ = load_data(
+        data, fmt, languages=languages, clinc_oos=clinc_oos, log=log
+    )  # bad data: nothing written
     rows = _previous_rows(work / RESULTS, settings, resume)
     context = Context(
         splits,
@@ -333,6 +337,7 @@ def main(values, positional: list[str]) -> int:
         "resume": values.resume,
         "overwrite": values.overwrite,
         "clinc_oos": values.clinc_oos,
+        "languages": values.languages,
         "title": values.title,
         "encoder": {
             k: v for k, v in {"width": values.width, "pooling": values.pooling}.items() if v is not None

@@ -27,7 +27,7 @@ def define_flags(define: FlagDefiner) -> None:
     define.enum(
         "clinc_oos", "label", list(CLINC_OOS_CHOICES), "CLINC150 out-of-scope rows: an intent, or dropped."
     )
-    define.string("languages", "en", "Languages of the built-in data set (used without --data).")
+    define.string("languages", "en", "Languages of the built-in data set (used without --data), or all.")
     define.string("out", "fit/default", "Directory of the search: study, runs, exports, results.")
     define.integer("max_bytes", None, "Largest .tflite allowed (bytes).", lower_bound=1)
     define.enum(

@@ -39,7 +39,7 @@ def _define_data_flags(define: FlagDefiner) -> None:
         "Omit to train on the built-in Home Assistant intents.",
     )
     define.enum("format", "massive", FORMATS, "Format of --data.")
-    define.list("languages", ["en"], "Languages of the built-in data set (used without --data).")
+    define.list("languages", ["en"], "Languages of the built-in data set (used without --data), or all.")
     define.enum(
         "clinc_oos", "label", list(CLINC_OOS_CHOICES), "CLINC150 out-of-scope: its own intent, or left out."
     )

@@ -13,6 +13,7 @@ generalisation to phrasings the model never saw.
 
 from __future__ import annotations
 
+import functools
 import random
 from functools import cache
 from pathlib import Path
@@ -29,6 +30,7 @@ from hassil.expression import (
 )
 from hassil.intents import Intents, RangeSlotList, TextSlotList
 
+from tflnlu.data.builtin_cache import cache_directory, cache_key, cached_splits
 from tflnlu.data.example import Example, Piece, example_from_pieces
 from tflnlu.data.readers import stable_fraction
 
@@ -107,36 +109,88 @@ def _split_of(key: str) -> str:
     return "dev" if percent < TEST_PERCENT + DEV_PERCENT else "train"
 
 
-def load_builtin(
-    languages: tuple[str, ...] = ("en",), samples_per_template: int = 6, seed: int = 0
-) -> dict[str, list[Example]]:
-    """train/dev/test examples from Home Assistant's intents for the given languages."""
+ALL_LANGUAGES = "all"  # --languages=all: every language the package has
+
+
+def resolve_languages(languages) -> tuple[str, ...]:
+    """The languages asked for, "all" expanded to every one the package has (sorted)."""
     available = set(home_assistant_intents.get_languages())
+    if list(languages) == [ALL_LANGUAGES]:
+        return tuple(sorted(available))
     unknown = [lang for lang in languages if lang not in available]
-    if unknown:
+    if unknown or not languages:
         raise ValueError(
-            f"no Home Assistant intents for {unknown}; available: {', '.join(sorted(available))}"
+            f"no Home Assistant intents for {unknown or 'no language'}; available: "
+            f"{ALL_LANGUAGES} or {', '.join(sorted(available))}"
         )
+    return tuple(languages)
+
+
+def load_builtin(
+    languages: tuple[str, ...] = ("en",),
+    samples_per_template: int = 6,
+    seed: int = 0,
+    *,
+    use_cache: bool = True,
+    log=None,
+) -> dict[str, list[Example]]:
+    """train/dev/test examples from Home Assistant's intents for the given languages (or
+    "all"), each language's expansion read from the cache when it is there
+    (tflnlu.data.builtin_cache)."""
     splits: dict[str, list[Example]] = {"train": [], "dev": [], "test": []}
-    for language in languages:
-        intents = Intents.from_dict(home_assistant_intents.get_intents(language))
-        for intent_name in sorted(intents.intents):
-            for data in intents.intents[intent_name].data:
-                for template, sentence in zip(data.sentence_texts, data.sentences, strict=True):
-                    key = f"{language}\t{intent_name}\t{template}"
-                    expander = _Expander(intents, random.Random(f"{seed}\t{key}"))
-                    seen: set[str] = set()
-                    for _ in range(samples_per_template * 3):
-                        if len(seen) >= samples_per_template:
-                            break
-                        pieces = expander.sample(sentence.expression, data)
-                        text = " ".join("".join(p for p, _ in pieces).split())
-                        if text in seen:
-                            continue
-                        seen.add(text)
-                        try:
-                            example = example_from_pieces(pieces, intent_name, domain=None)
-                        except ValueError:
-                            continue  # a template that expands to nothing but spaces
-                        splits[_split_of(key)].append(example)
+    hits = 0
+    for language in resolve_languages(languages):
+        expand = functools.partial(expand_language, language, samples_per_template, seed)
+        if use_cache:
+            key = cache_key(
+                language, samples_per_template=samples_per_template, seed=seed, code_files=_code_files()
+            )
+            part, hit = cached_splits(key, expand)
+            hits += hit
+        else:
+            part = expand()
+        for name in splits:
+            splits[name].extend(part[name])
+    if log and use_cache:
+        log(
+            f"built-in data: {hits} of {len(resolve_languages(languages))} languages from the cache in {cache_directory()}"
+        )
     return splits
+
+
+def _code_files() -> list[Path]:
+    """What the expansion runs besides the packages: this module and its value lists."""
+    return [Path(__file__), *sorted(_VALUES_DIR.glob("*.txt"))]
+
+
+def expand_language(language: str, samples_per_template: int, seed: int) -> dict[str, list[Example]]:
+    """One language's templates expanded into train/dev/test (split by template)."""
+    splits: dict[str, list[Example]] = {"train": [], "dev": [], "test": []}
+    intents = Intents.from_dict(home_assistant_intents.get_intents(language))
+    for intent_name in sorted(intents.intents):
+        for data in intents.intents[intent_name].data:
+            for template, sentence in zip(data.sentence_texts, data.sentences, strict=True):
+                key = f"{language}\t{intent_name}\t{template}"
+                expander = _Expander(intents, random.Random(f"{seed}\t{key}"))
+                examples = _samples(expander, sentence, data, intent_name, samples_per_template)
+                splits[_split_of(key)].extend(examples)
+    return splits
+
+
+def _samples(expander: _Expander, sentence, data, intent_name: str, count: int) -> list[Example]:
+    """Up to `count` distinct utterances of one template (3 * count walks at most)."""
+    seen: set[str] = set()
+    examples = []
+    for _ in range(count * 3):
+        if len(seen) >= count:
+            break
+        pieces = expander.sample(sentence.expression, data)
+        text = " ".join("".join(p for p, _ in pieces).split())
+        if text in seen:
+            continue
+        seen.add(text)
+        try:
+            examples.append(example_from_pieces(pieces, intent_name, domain=None))
+        except ValueError:
+            continue  # a template that expands to nothing but spaces
+    return examples

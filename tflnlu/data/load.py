@@ -18,10 +18,12 @@ def load_data(
 ):
     """Splits and a description of where they came from (stored in the run's config)."""
     if data is None:
-        from tflnlu.data.builtin import BUILTIN_NAME, load_builtin
+        from tflnlu.data.builtin import BUILTIN_NAME, load_builtin, resolve_languages
 
-        log(f"no --data: using the built-in data set ({BUILTIN_NAME}, languages {','.join(languages)})")
-        return load_builtin(tuple(languages)), {"source": BUILTIN_NAME, "languages": languages}
+        languages = list(resolve_languages(languages))  # "all" recorded as the languages it meant
+        shown = ",".join(languages) if len(languages) <= 5 else f"{len(languages)} languages"
+        log(f"no --data: using the built-in data set ({BUILTIN_NAME}, {shown})")
+        return load_builtin(tuple(languages), log=log), {"source": BUILTIN_NAME, "languages": languages}
     report = read_splits(Path(data), fmt, skip_bad=skip_bad_rows, clinc_oos=clinc_oos)
     if report.skipped:
         log(f"skipped {report.skipped} bad rows; first: {report.skipped_reasons[0]}")

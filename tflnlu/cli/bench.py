@@ -132,9 +132,8 @@ def run(
     log=print,
 ) -> dict:
     """`encoder` (e.g. {"width": 32, "pooling": "max"}) applies to every run, reference included,
-    except where a run sets its own (the students of RUNS).
-    `out` must be new, empty or an earlier benchmark (continued with `resume`, replaced with
-    `overwrite`): checked before anything is trained."""
+    except where a run sets its own (the students of RUNS). `out` must be new, empty or an earlier
+    benchmark (continued with `resume`, replaced with `overwrite`): checked before any training."""
     variants = _selected(variant_names)
     work = Path(out)
     if prepare_output(work, BENCHMARK, overwrite=overwrite, keep=resume) == "ours, replaced":
@@ -147,9 +146,8 @@ def run(
         "epochs": train_config.epochs,
         "seed": train_config.seed,
     }
-    splits, _ = load_data(
-        data, fmt, languages=languages, clinc_oos=clinc_oos, log=log
-    )  # bad data: nothing written
+    # bad data: nothing written
+    splits, _ = load_data(data, fmt, languages=languages, clinc_oos=clinc_oos, log=log)
     rows = _previous_rows(work / RESULTS, settings, resume)
     context = Context(
         splits,

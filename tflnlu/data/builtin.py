@@ -172,12 +172,14 @@ def expand_language(language: str, samples_per_template: int, seed: int) -> dict
             for template, sentence in zip(data.sentence_texts, data.sentences, strict=True):
                 key = f"{language}\t{intent_name}\t{template}"
                 expander = _Expander(intents, random.Random(f"{seed}\t{key}"))
-                examples = _samples(expander, sentence, data, intent_name, samples_per_template)
+                examples = _samples(
+                    expander, sentence, data, intent_name=intent_name, count=samples_per_template
+                )
                 splits[_split_of(key)].extend(examples)
     return splits
 
 
-def _samples(expander: _Expander, sentence, data, intent_name: str, count: int) -> list[Example]:
+def _samples(expander: _Expander, sentence, data, *, intent_name: str, count: int) -> list[Example]:
     """Up to `count` distinct utterances of one template (3 * count walks at most)."""
     seen: set[str] = set()
     examples = []

@@ -86,7 +86,7 @@ def _read(path: Path, key: dict) -> Splits | None:
             return None
         return {
             name: [
-                Example(text, tuple(tokens), tuple(tags), intent, domain)
+                Example(text, tuple(tokens), tuple(tags), intent, domain=domain)
                 for text, tokens, tags, intent, domain in rows
             ]
             for name, rows in stored["splits"].items()

@@ -59,3 +59,34 @@ def test_table_reports_failures_and_marks_the_front():
     assert "| broken |  | failed: RuntimeError: boom |" in table
     assert "| **small_good** |" in table and "| 90.00% |" in table
     assert "| n/a |" in table  # the peer has no slot F1
+
+
+def _with_languages(row, en, de):
+    row = {**row, "test": {**row["test"]}}
+    row["test"]["by_language"] = {
+        "en": {"examples": 10, "intent_accuracy": en[0], "slot_f1": en[1]},
+        "de": {"examples": 5, "intent_accuracy": de[0], "slot_f1": de[1]},
+    }
+    return row
+
+
+def test_the_language_table_names_the_worst_language_of_the_best_file_within_2_percent():
+    table_rows = rows()
+    del table_rows["broken"]
+    table_rows["ref"] = _with_languages(table_rows["ref"], en=(0.9, 0.8), de=(0.9, 0.8))
+    table_rows["small_good"] = _with_languages(table_rows["small_good"], en=(0.9, 0.8), de=(0.85, 0.8))
+    report.add_ratios(table_rows, "ref")
+    assert report.best_within(table_rows, "ref") == "small_good"  # peer and small_bad are > 2% worse
+    text = report.language_table(table_rows, "ref")
+    assert "| de | 5 | 0.9000 | 0.8500 | +5.6% |" in text
+    assert "Worst language: **de**, +5.6%" in text and "pooled: intent +1.1%, slot F1 +0.0%" in text
+    assert report.language_table(rows(), "ref") == ""  # one language: no table
+
+
+def test_per_language_metrics_are_averaged_over_seeds():
+    first = {"en": {"examples": 3, "intent_accuracy": 1.0, "slot_f1": 0.5}}
+    second = {"en": {"examples": 3, "intent_accuracy": 0.5, "slot_f1": None}}
+    assert report.mean_by_language([first, second]) == {
+        "en": {"examples": 3, "intent_accuracy": 0.75, "slot_f1": None}
+    }
+    assert report.mean_by_language([first, None]) == {}

@@ -40,3 +40,26 @@ def test_one_domain_is_no_domain_head():
     two = [*one, Example("b", ("b",), ("O",), "i9", "weather")]
     assert LabelSet.from_examples(one).domains == []
     assert LabelSet.from_examples(two).domains == ["alarm", "weather"]
+
+
+def test_a_split_that_mixes_languages_is_also_scored_per_language():
+    from tflnlu.data.example import Example
+    from tflnlu.nlu.scoring import per_language
+
+    def example(language, intent, tags):
+        return Example("x " * len(tags), ("x",) * len(tags), tuple(tags), intent, language=language)
+
+    examples = [
+        example("en", "a", ["B-t", "O"]),
+        example("en", "b", ["O"]),
+        example("de", "a", ["B-t"]),
+        example(None, "a", ["O"]),  # without a language: in the pooled numbers only
+    ]
+    predicted_intents = ["a", "a", "a", "b"]
+    predicted_tags = [["B-t", "O"], ["O"], ["O"], ["O"]]
+    by_language = per_language(examples, predicted_intents, predicted_tags)
+    assert by_language == {
+        "de": {"examples": 1, "intent_accuracy": 1.0, "slot_f1": 0.0},
+        "en": {"examples": 2, "intent_accuracy": 0.5, "slot_f1": 1.0},
+    }
+    assert per_language(examples[:2], predicted_intents[:2], predicted_tags[:2]) == {}  # one language

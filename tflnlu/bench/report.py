@@ -58,7 +58,87 @@ def _mean_row(runs: list[dict], seeds: list[int]) -> dict:
     for key in ("latency_ms", "train_seconds"):
         if all(isinstance(r.get(key), int | float) for r in runs):
             row[key] = float(np.mean([r[key] for r in runs]))
+    by_language = mean_by_language([r["test"].get("by_language") for r in runs])
+    if by_language:
+        row["test"]["by_language"] = by_language
     return row
+
+
+def mean_by_language(per_run: list[dict | None]) -> dict:
+    """Each language's metrics averaged over runs (empty unless every run has the same languages)."""
+    import numpy as np
+
+    if not per_run or any(not r for r in per_run) or len({tuple(sorted(r)) for r in per_run}) != 1:
+        return {}
+    result = {}
+    for language, first in per_run[0].items():
+        result[language] = {"examples": first["examples"]}
+        for metric in ("intent_accuracy", "slot_f1"):
+            values = [r[language].get(metric) for r in per_run]
+            result[language][metric] = None if None in values else float(np.mean(values))
+    return result
+
+
+WITHIN = 0.02  # "within 2%": relative degradation of the pooled means
+
+
+def best_within(rows: dict[str, dict], reference: str) -> str | None:
+    """The smallest file within WITHIN of the reference on intent accuracy and slot F1 (the
+    file a team would ship); without one, the most accurate compressed file."""
+    candidates = {
+        n: r for n, r in rows.items() if n != reference and "error" not in r and "relative_degradation" in r
+    }
+    within = [
+        n
+        for n, r in candidates.items()
+        if all(
+            d is None or d <= WITHIN
+            for d in (r["relative_degradation"].get(m) for m in ("intent_accuracy", "slot_f1"))
+        )
+    ]
+    if within:
+        return min(within, key=lambda n: candidates[n]["file_bytes"])
+    return max(candidates, key=lambda n: candidates[n]["test"]["intent_accuracy"], default=None)
+
+
+def language_table(rows: dict[str, dict], reference: str) -> str:
+    """Per-language metrics of the reference and the best file, and the worst language (the
+    largest relative intent or slot F1 drop); empty for a single-language benchmark."""
+    best = best_within(rows, reference)
+    ref_languages = rows.get(reference, {}).get("test", {}).get("by_language")
+    best_languages = rows[best]["test"].get("by_language") if best else None
+    if not ref_languages or not best_languages:
+        return ""
+    lines = [
+        f"Per language: the reference `{reference}` against `{best}` ({rows[best]['file_bytes']:,} bytes).",
+        "",
+        "| language | test examples | ref intent | intent | intent degr. | ref slot F1 | slot F1 | slot F1 degr. |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    drops = {}
+    for language, ref in sorted(ref_languages.items()):
+        got = best_languages.get(language, {})
+        degr = {m: _relative_drop(ref.get(m), got.get(m)) for m in ("intent_accuracy", "slot_f1")}
+        drops[language] = max((d for d in degr.values() if d is not None), default=0.0)
+        lines.append(
+            f"| {language} | {ref['examples']:,} | {_score(ref.get('intent_accuracy'))} | {_score(got.get('intent_accuracy'))} | "
+            f"{_percent(degr['intent_accuracy'])} | {_score(ref.get('slot_f1'))} | {_score(got.get('slot_f1'))} | "
+            f"{_percent(degr['slot_f1'])} |"
+        )
+    worst = max(drops, key=drops.get)
+    pooled = rows[best]["relative_degradation"]
+    lines += [
+        "",
+        f"Worst language: **{worst}**, {_percent(drops[worst])} (largest relative drop of intent accuracy or slot F1); "
+        f"pooled: intent {_percent(pooled.get('intent_accuracy'))}, slot F1 {_percent(pooled.get('slot_f1'))}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _relative_drop(reference, value):
+    if reference is None or value is None or not reference:
+        return None
+    return (reference - value) / reference
 
 
 def pareto_front(rows: dict[str, dict], metric: str = "intent_accuracy") -> list[str]:

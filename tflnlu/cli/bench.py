@@ -310,7 +310,10 @@ def finish(rows: dict, work: Path, descriptions: dict, families: dict, *, title:
     write_json_atomic(
         work / RESULTS, {"rows": rows, "pareto_front_intent": front, "runs": RUNS, "settings": settings}
     )
-    write_text_atomic(work / "results.md", report.markdown_table(rows, descriptions, front))
+    tables = report.markdown_table(rows, descriptions, front)
+    write_text_atomic(
+        work / "results.md", "\n".join(filter(None, [tables, report.language_table(rows, REFERENCE)]))
+    )
     report.plot(
         rows, {n: families.get(n, "other") for n in rows}, work / "results.png", f"tflnlu benchmark: {title}"
     )

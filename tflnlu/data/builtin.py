@@ -173,13 +173,20 @@ def expand_language(language: str, samples_per_template: int, seed: int) -> dict
                 key = f"{language}\t{intent_name}\t{template}"
                 expander = _Expander(intents, random.Random(f"{seed}\t{key}"))
                 examples = _samples(
-                    expander, sentence, data, intent_name=intent_name, count=samples_per_template
+                    expander,
+                    sentence,
+                    data,
+                    intent_name=intent_name,
+                    count=samples_per_template,
+                    language=language,
                 )
                 splits[_split_of(key)].extend(examples)
     return splits
 
 
-def _samples(expander: _Expander, sentence, data, *, intent_name: str, count: int) -> list[Example]:
+def _samples(
+    expander: _Expander, sentence, data, *, intent_name: str, count: int, language: str
+) -> list[Example]:
     """Up to `count` distinct utterances of one template (3 * count walks at most)."""
     seen: set[str] = set()
     examples = []
@@ -192,7 +199,7 @@ def _samples(expander: _Expander, sentence, data, *, intent_name: str, count: in
             continue
         seen.add(text)
         try:
-            examples.append(example_from_pieces(pieces, intent_name, domain=None))
+            examples.append(example_from_pieces(pieces, intent_name, domain=None, language=language))
         except ValueError:
             continue  # a template that expands to nothing but spaces
     return examples

@@ -24,7 +24,7 @@ from pathlib import Path
 from tflnlu.data.example import Example
 from tflnlu.io import write_bytes_atomic
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: examples carry their language
 CACHE_DIR_VARIABLE = "TFLNLU_CACHE_DIR"
 TEMPLATE_PACKAGES = ("home-assistant-intents", "hassil")
 
@@ -41,7 +41,7 @@ def cache_directory() -> Path:
 def cache_key(language: str, *, samples_per_template: int, seed: int, code_files: list[Path]) -> dict:
     """Everything the expansion of one language depends on."""
     code = hashlib.sha256()
-    for path in sorted(code_files):
+    for path in sorted([*code_files, Path(__file__)]):  # this module's format too
         code.update(path.name.encode() + b"\0" + path.read_bytes())
     return {
         "format": CACHE_FORMAT,
@@ -71,7 +71,7 @@ def cached_splits(key: dict, expand: Callable[[], Splits]) -> tuple[Splits, bool
 
 def _encode(key: dict, splits: Splits) -> bytes:
     rows = {
-        name: [[e.text, list(e.tokens), list(e.tags), e.intent, e.domain] for e in examples]
+        name: [[e.text, list(e.tokens), list(e.tags), e.intent, e.domain, e.language] for e in examples]
         for name, examples in splits.items()
     }
     text = json.dumps({"key": key, "splits": rows}, ensure_ascii=False, separators=(",", ":"))
@@ -86,8 +86,8 @@ def _read(path: Path, key: dict) -> Splits | None:
             return None
         return {
             name: [
-                Example(text, tuple(tokens), tuple(tags), intent, domain=domain)
-                for text, tokens, tags, intent, domain in rows
+                Example(text, tuple(tokens), tuple(tags), intent, domain=domain, language=language)
+                for text, tokens, tags, intent, domain, language in rows
             ]
             for name, rows in stored["splits"].items()
         }

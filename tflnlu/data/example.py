@@ -27,6 +27,7 @@ class Example:
     tags: tuple[str, ...]  # one BIO tag per token
     intent: str
     domain: str | None = None
+    language: str | None = None  # set where a data set mixes languages (the built-in one)
 
 
 # A piece of an utterance: its text and its slot type (None outside slots). A slot span is
@@ -34,7 +35,9 @@ class Example:
 Piece = tuple[str, str | None]
 
 
-def example_from_pieces(pieces: Sequence[Piece], intent: str, domain: str | None = None) -> Example:
+def example_from_pieces(
+    pieces: Sequence[Piece], intent: str, domain: str | None = None, language: str | None = None
+) -> Example:
     """Tokenize the joined text and tag each token by the slot piece it overlaps.
 
     Pieces are normalized one by one and concatenated, so their character ranges stay known;
@@ -63,7 +66,7 @@ def example_from_pieces(pieces: Sequence[Piece], intent: str, domain: str | None
         if slot is not None and index not in begun:
             raise ValueError(f"slot {slot!r} covers no token")
     text = "".join(text for text, _ in pieces)
-    return Example(text, tuple(t.text for t in tokens), tuple(tags), intent, domain=domain)
+    return Example(text, tuple(t.text for t in tokens), tuple(tags), intent, domain=domain, language=language)
 
 
 def bio_spans(tags: Sequence[str]) -> set[tuple[int, int, str]]:

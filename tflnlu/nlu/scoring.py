@@ -48,4 +48,33 @@ def score_outputs(
     # Utterances the model cannot get right (an intent it was never trained on) are counted
     # wrong in the accuracy and reported here, so a low number can be read for what it is.
     metrics["unknown_intent_examples"] = sum(unknown_intents(examples, labels).values())
+    by_language = per_language(examples, intents, tags)
+    if by_language:
+        metrics["by_language"] = by_language
     return metrics
+
+
+def per_language(examples: Sequence[Example], intents: list[str], tags: list[list[str]]) -> dict:
+    """Intent accuracy and slot F1 of each language, for a split that mixes languages (else {}):
+    a pooled number can hide one language the model fails."""
+    languages = sorted({e.language for e in examples if e.language})
+    if len(languages) < 2:
+        return {}
+    rows: dict[str, list[int]] = {language: [] for language in languages}
+    for row, example in enumerate(examples):
+        if example.language:
+            rows[example.language].append(row)
+    result = {}
+    for language, chosen in rows.items():
+        metrics = nlu_metrics(
+            [examples[r].intent for r in chosen],
+            [intents[r] for r in chosen],
+            [examples[r].tags for r in chosen],
+            [tags[r] for r in chosen],
+        )
+        result[language] = {
+            "examples": len(chosen),
+            "intent_accuracy": metrics["intent_accuracy"],
+            "slot_f1": metrics["slot_f1"],
+        }
+    return result

@@ -170,3 +170,18 @@ def test_resume_is_exact(tiny_massive, tmp_path):
     assert weights_digest(tmp_path / "other" / "weights.h5") != weights_digest(
         tmp_path / "whole" / "weights.h5"
     )
+
+
+def test_step_timings_measure_the_step_with_and_without_the_input_pipeline(tiny_massive):
+    from tflnlu.models.joint import build_model
+    from tflnlu.train.trainer import TrainingData, step_timings, vocabulary_and_labels
+
+    splits = read_splits(tiny_massive, "massive").splits
+    config = TrainConfig(batch_size=2)
+    vocab, labels, model_config = vocabulary_and_labels(splits["train"], config, SMALL_MODEL)
+    data = TrainingData.encode(splits, vocab, labels, model_config.max_len)
+    timings = step_timings(
+        build_model(model_config), data, config, steps=3
+    )  # more batches than one epoch has
+    assert timings["seconds_per_step_with_pipeline"] > 0 and timings["seconds_per_step_without_pipeline"] > 0
+    assert timings["examples_per_second"] == 2 / timings["seconds_per_step_with_pipeline"]

@@ -76,7 +76,10 @@ def test_the_language_table_names_the_worst_language_of_the_best_file_within_2_p
     table_rows["ref"] = _with_languages(table_rows["ref"], en=(0.9, 0.8), de=(0.9, 0.8))
     table_rows["small_good"] = _with_languages(table_rows["small_good"], en=(0.9, 0.8), de=(0.85, 0.8))
     report.add_ratios(table_rows, "ref")
-    assert report.best_within(table_rows, "ref") == "small_good"  # peer and small_bad are > 2% worse
+    table_rows["intent_only_peer"] = {"file_bytes": 10, "test": {"intent_accuracy": 0.9, "slot_f1": None}}
+    report.add_ratios(table_rows, "ref")
+    # peer and small_bad are > 2% worse; a file without slot F1 is not within, however small
+    assert report.best_within(table_rows, "ref") == "small_good"
     text = report.language_table(table_rows, "ref")
     assert "| de | 5 | 0.9000 | 0.8500 | +5.6% |" in text
     assert "Worst language: **de**, +5.6%" in text and "pooled: intent +1.1%, slot F1 +0.0%" in text

@@ -3,14 +3,15 @@ exactly like the file with the word list (post-training quantization, so both co
 conversion's arithmetic)."""
 
 import json
+import zlib
 
 import pytest
 
 from tflnlu.data.hashed_vocab import HashedVocabulary
 from tflnlu.data.readers import read_splits
 from tflnlu.export.export import ExportOptions, export_run
-from tflnlu.modelfile.flatbuffer import ModelFileError
-from tflnlu.modelfile.metadata import HASHED_VOCAB, read_metadata
+from tflnlu.modelfile.flatbuffer import ModelFileError, read_model
+from tflnlu.modelfile.metadata import HASHED_VOCAB, METADATA_NAME, front_decode, read_metadata
 from tflnlu.runtime import Parser
 from tflnlu.runtime.parser import vocabulary_of
 from tflnlu.train.config import TrainConfig
@@ -34,13 +35,21 @@ def two_exports(tmp_path_factory):
     return root, splits, strings, hashed
 
 
+def _stored_metadata(path) -> str:
+    """The tflnlu metadata entry as stored (inflated JSON text), not as read_metadata returns it."""
+    return zlib.decompress(read_model(path.read_bytes()).metadata[METADATA_NAME]).decode("utf-8")
+
+
 def test_the_hashed_file_stores_no_words(two_exports):
     root, _, _, result = two_exports
-    data = (root / "hashed" / "model.tflite").read_bytes()
-    metadata = read_metadata(data)
+    metadata = read_metadata((root / "hashed" / "model.tflite").read_bytes())
     assert "vocab" not in metadata and metadata[HASHED_VOCAB]["fingerprint_bits"] == 16
     words = (root / "strings" / "vocab.txt").read_text(encoding="utf-8").split("\n")[2:-1]
-    assert not any(w.encode("utf-8") in data for w in words if len(w) > 4)
+    with_words, without = (_stored_metadata(root / name / "model.tflite") for name in ("strings", "hashed"))
+    assert front_decode(json.loads(with_words)["vocab_front_coded"])[2:] == words  # the words, stored
+    labels = " ".join(metadata["intents"] + metadata["tags"] + metadata["domains"])  # "alarm" in alarm_set
+    long_words = [w for w in words if len(w) > 4 and w not in labels]
+    assert long_words and not any(w in without for w in long_words) and "vocab_front_coded" not in without
     assert result["vocabulary"]["kind"] == "hashed" and result["vocabulary"]["words"] == len(words)
 
 
@@ -68,12 +77,25 @@ def test_the_hashed_file_parses_exactly_like_the_word_list_file(two_exports):
     assert hashed["test"]["fp32_keras"] == strings["test"]["fp32_keras"]
 
 
-def test_the_golden_file_carries_the_hashed_ids(two_exports):
+def _golden(directory) -> list[dict]:
+    return [
+        json.loads(line) for line in (directory / "golden.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+
+
+def test_the_golden_files_ids_name_the_same_words_in_both_files(two_exports):
+    """Each file's ids, read through its own vocab.txt, are the same words (or <unk>)."""
     root = two_exports[0]
-    parser = Parser(root / "hashed" / "model.tflite")
-    for line in (root / "hashed" / "golden.jsonl").read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
-        assert record["ids"] == parser.vocab.ids(record["tokens"], parser.max_len)
+    words = {
+        name: (root / name / "vocab.txt").read_text(encoding="utf-8").split("\n")
+        for name in ("strings", "hashed")
+    }
+    records = {name: _golden(root / name) for name in words}
+    assert len(records["strings"]) == len(records["hashed"]) > 0
+    assert any(a["ids"] != b["ids"] for a, b in zip(records["strings"], records["hashed"], strict=True))
+    for listed, hashed in zip(records["strings"], records["hashed"], strict=True):
+        assert listed["tokens"] == hashed["tokens"]
+        assert [words["strings"][i] for i in listed["ids"]] == [words["hashed"][i] for i in hashed["ids"]]
 
 
 def test_a_damaged_hashed_vocabulary_is_refused_with_the_file_name(two_exports):

@@ -84,17 +84,18 @@ WITHIN = 0.02  # "within 2%": relative degradation of the pooled means
 
 def best_within(rows: dict[str, dict], reference: str) -> str | None:
     """The smallest file within WITHIN of the reference on intent accuracy and slot F1 (the
-    file a team would ship); without one, the most accurate compressed file."""
+    file a team would ship; one without a metric the reference has is not within); without
+    one, the most accurate compressed file."""
     candidates = {
         n: r for n, r in rows.items() if n != reference and "error" not in r and "relative_degradation" in r
     }
+    if reference not in rows or not candidates:
+        return None
+    measured = [m for m in ("intent_accuracy", "slot_f1") if rows[reference]["test"].get(m) is not None]
     within = [
         n
         for n, r in candidates.items()
-        if all(
-            d is None or d <= WITHIN
-            for d in (r["relative_degradation"].get(m) for m in ("intent_accuracy", "slot_f1"))
-        )
+        if all((d := r["relative_degradation"].get(m)) is not None and d <= WITHIN for m in measured)
     ]
     if within:
         return min(within, key=lambda n: candidates[n]["file_bytes"])

@@ -147,7 +147,7 @@ def run(
         "seed": train_config.seed,
     }
     # bad data: nothing written
-    splits, _ = load_data(data, fmt, languages=languages, clinc_oos=clinc_oos, log=log)
+    splits, settings["data"] = load_data(data, fmt, languages=languages, clinc_oos=clinc_oos, log=log)
     rows = _previous_rows(work / RESULTS, settings, resume)
     context = Context(
         splits,
@@ -180,7 +180,12 @@ def _previous_rows(results_path: Path, settings: dict, resume: bool) -> dict[str
     rows: dict[str, dict] = {}
     if resume and results_path.is_file():
         saved = _read_results(results_path)
-        if {"seed": TrainConfig.seed, **saved.get("settings", settings)} != settings:  # older files: seed 0
+        # older files: seed 0, and no record of the data (the same was assumed)
+        if {
+            "seed": TrainConfig.seed,
+            "data": settings["data"],
+            **saved.get("settings", settings),
+        } != settings:
             raise ValueError(
                 f"--resume with other settings than {results_path}'s {saved['settings']}: use another --out"
             )

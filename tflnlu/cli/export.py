@@ -121,8 +121,22 @@ def run(
     )
     if "mcu" in result:
         log(format_mcu(result["mcu"]))
+    if result["vocabulary"]["kind"] == "hashed":
+        log(format_hashed(result["vocabulary"]))
     log(f"export written to {out}")
     return result
+
+
+def format_hashed(report: dict) -> str:
+    rate = report["false_accept_rate"]
+    measured = (
+        "no unknown test tokens" if rate is None else f"{rate:.2%} of {report['unknown_test_tokens']:,}"
+    )
+    return (
+        f"hashed vocabulary: {report['words']:,} words, {report['stored_bytes']:,} B "
+        f"({report['bytes_per_word']:.2f} B/word at {report['fingerprint_bits']} bits); "
+        f"unknown test tokens taken for known words: {measured}"
+    )
 
 
 def _recorded_data(run_dir: Path, run_config: dict, data: str | None, fmt: str | None) -> tuple:
@@ -172,6 +186,8 @@ def main(values, positional: list[str]) -> int:
         raise UsageError(f"unexpected arguments: {' '.join(positional)}")
     if not values.run or not values.out:
         raise UsageError("--run and --out are required")
+    if values["fingerprint_bits"].present and values.vocabulary != "hashed":
+        raise UsageError("--fingerprint_bits applies to --vocabulary=hashed only")
     options = ExportOptions(
         lookup=values.lookup,
         code_bits=int(values.code_bits) if values.code_bits else None,

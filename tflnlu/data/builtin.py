@@ -117,13 +117,15 @@ def resolve_languages(languages) -> tuple[str, ...]:
     available = set(home_assistant_intents.get_languages())
     if list(languages) == [ALL_LANGUAGES]:
         return tuple(sorted(available))
+    if ALL_LANGUAGES in languages:
+        raise ValueError(f"--languages={ALL_LANGUAGES} stands alone (it means every language)")
     unknown = [lang for lang in languages if lang not in available]
     if unknown or not languages:
         raise ValueError(
             f"no Home Assistant intents for {unknown or 'no language'}; available: "
             f"{ALL_LANGUAGES} or {', '.join(sorted(available))}"
         )
-    return tuple(languages)
+    return tuple(dict.fromkeys(languages))  # a language named twice is loaded once
 
 
 def load_builtin(
@@ -159,8 +161,10 @@ def load_builtin(
 
 
 def _code_files() -> list[Path]:
-    """What the expansion runs besides the packages: this module and its value lists."""
-    return [Path(__file__), *sorted(_VALUES_DIR.glob("*.txt"))]
+    """What the expansion runs besides the packages: this package's code (the expansion, the
+    tokenizer, the split rule, the example type) and the value lists."""
+    here = Path(__file__).parent
+    return [*sorted(here.glob("*.py")), *sorted(_VALUES_DIR.glob("*.txt"))]
 
 
 def expand_language(language: str, samples_per_template: int, seed: int) -> dict[str, list[Example]]:

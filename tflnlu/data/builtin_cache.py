@@ -1,12 +1,13 @@
 """A cache of the built-in data set's expansion, one file per language.
 
 Expanding all 65 languages takes minutes; the result depends only on the template packages,
-tflnlu's expansion code and its value lists, the samples per template and the seed. Those
-make the key (the expansion code and value files by their bytes' sha256, so an edit there
-can never be served a stale cache). A file is gzip'd JSON written atomically; gzip's CRC
+tflnlu's data code (expansion, tokenizer, split rule) and its value lists, the Unicode
+version, the samples per template and the seed. Those make the key (code and value files by
+their bytes' sha256, so an edit there can never be served a stale cache). A file is gzip'd JSON written atomically; gzip's CRC
 catches damage, and any file that does not read back exactly (damaged, truncated, another
 key) is expanded again and replaced, never trusted.
 
+A cache that cannot be written is a warning (the data was expanded anyway).
 The directory: $TFLNLU_CACHE_DIR, else $XDG_CACHE_HOME/tflnlu, else ~/.cache/tflnlu.
 """
 
@@ -16,6 +17,8 @@ import gzip
 import hashlib
 import json
 import os
+import unicodedata
+import warnings
 import zlib
 from collections.abc import Callable
 from importlib import metadata
@@ -50,6 +53,7 @@ def cache_key(language: str, *, samples_per_template: int, seed: int, code_files
         "seed": seed,
         "packages": {name: metadata.version(name) for name in TEMPLATE_PACKAGES},
         "code_sha256": code.hexdigest(),
+        "unicode": unicodedata.unidata_version,  # NFKC and the tokenizer's character classes
     }
 
 
@@ -65,7 +69,12 @@ def cached_splits(key: dict, expand: Callable[[], Splits]) -> tuple[Splits, bool
     if stored is not None:
         return stored, True
     splits = expand()
-    write_bytes_atomic(path, _encode(key, splits))
+    try:
+        write_bytes_atomic(path, _encode(key, splits))
+    except OSError as e:  # an unwritable cache costs the next run time, not this run its data
+        warnings.warn(
+            f"the built-in data cache {path} cannot be written ({e}); expanding every time", stacklevel=2
+        )
     return splits, False
 
 
@@ -82,7 +91,7 @@ def _read(path: Path, key: dict) -> Splits | None:
     """The stored splits, or None for a missing, damaged or foreign file."""
     try:
         stored = json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
-        if stored["key"] != key:
+        if stored["key"] != key or set(stored["splits"]) != {"train", "dev", "test"}:
             return None
         return {
             name: [

@@ -138,26 +138,36 @@ class HashedVocabulary:
 
     @classmethod
     def from_json(cls, stored: dict) -> HashedVocabulary:
-        """The stored form read back, every field checked (a damaged one is refused, never guessed)."""
+        """The stored form read back, every field checked (a damaged one is refused, never guessed):
+        exactly what the Java core accepts, so the two never read one file two ways."""
         try:
-            if stored["version"] != HASHED_VOCAB_VERSION:
-                raise HashedVocabularyError(
-                    f"hashed vocabulary version {stored['version']!r} is not supported"
-                )
-            words, bits, buckets = (
-                int(stored["words"]),
-                int(stored["fingerprint_bits"]),
-                int(stored["buckets"]),
+            version, words, bits, buckets, seed = (
+                _stored_integer(stored, name)
+                for name in ("version", "words", "fingerprint_bits", "buckets", "seed")
             )
-            if bits not in FINGERPRINT_BITS or words < 0 or buckets < (1 if words else 0):
+            if version != HASHED_VOCAB_VERSION:
+                raise HashedVocabularyError(f"hashed vocabulary version {version} is not supported")
+            if (
+                bits not in FINGERPRINT_BITS
+                or words < 0
+                or buckets != -(-words // BUCKET_SIZE)
+                or not 0 <= seed < 2**63
+            ):
                 raise HashedVocabularyError("hashed vocabulary: impossible sizes")
             pilots = _read_varints(base64.b64decode(stored["pilots"], validate=True), buckets)
             prints = _unpack_bits(base64.b64decode(stored["fingerprints"], validate=True), bits, words)
-            return cls(words, int(stored["seed"]), fingerprint_bits=bits, pilots=pilots, fingerprints=prints)
+            return cls(words, seed, fingerprint_bits=bits, pilots=pilots, fingerprints=prints)
         except HashedVocabularyError:
             raise
         except (KeyError, TypeError, ValueError) as e:  # a missing field, a wrong type, bad base64
             raise HashedVocabularyError(f"hashed vocabulary is damaged ({e})") from None
+
+
+def _stored_integer(stored: dict, name: str) -> int:
+    value = stored[name]
+    if type(value) is not int:  # not a string, a float or a bool, which int() would take
+        raise HashedVocabularyError(f"hashed vocabulary is damaged ({name!r} is not an integer)")
+    return value
 
 
 def _place(keys: list[int]) -> tuple[list[int], list[int]] | None:

@@ -82,12 +82,15 @@ def file_vocabulary(vocab: Vocabulary, options: ExportOptions) -> tuple[FileVoca
     return hashed, [vocab.id(t) for t in tokens]
 
 
-def vocabulary_report(run_vocab: Vocabulary, vocab: FileVocabulary, test: list[Example]) -> dict:
+def vocabulary_report(
+    run_vocab: Vocabulary, vocab: FileVocabulary, test: list[Example], max_len: int
+) -> dict:
     """What the file's vocabulary costs and, for a hashed one, how often a test token the run
-    does not know is taken for a known word (its false accepts, measured on real words)."""
+    does not know (among the first max_len, which the model reads) is taken for a known word:
+    its false accepts, measured on real words."""
     if isinstance(vocab, Vocabulary):
         return {"kind": "strings", "words": len(vocab) - 2}
-    unknown = [t for e in test for t in e.tokens if run_vocab.id(t) == UNK_ID]
+    unknown = [t for e in test for t in e.tokens[:max_len] if run_vocab.id(t) == UNK_ID]
     accepted = sum(vocab.id(t) != UNK_ID for t in unknown)
     return {
         "kind": "hashed",
@@ -302,7 +305,7 @@ def verify(
         "size": lowered.report,
         "reference_fp32_bytes": _fp32_reference_bytes(run),
         "float_tensors": lowered.float_tensors,
-        "vocabulary": vocabulary_report(run.vocab, prepared.vocab, test),
+        "vocabulary": vocabulary_report(run.vocab, prepared.vocab, test, max_len=run.model_config.max_len),
         "seconds_litert_eval": time.monotonic() - started,
         "options": dataclasses.asdict(options),
     }

@@ -152,6 +152,8 @@ def _check_fields(payload: object, source: str) -> None:
         problems.append("'vocab' missing or not a list")
     if not problems and HASHED_VOCAB in payload and not isinstance(payload[HASHED_VOCAB], dict):
         problems.append(f"{HASHED_VOCAB!r} not an object")
+    if not problems and HASHED_VOCAB in payload and "vocab" in payload:
+        problems.append(f"both 'vocab' and {HASHED_VOCAB!r}")
     for name, kind in REQUIRED_FIELDS.items() if isinstance(payload, dict) else ():
         if not isinstance(payload.get(name), kind):
             problems.append(f"{name!r} missing or not a {kind.__name__}")

@@ -18,6 +18,7 @@ public final class HashedVocabulary implements WordIds {
   private static final long PILOT_STEP = 0x9E3779B97F4A7C15L;
   private static final long FINGERPRINT_SALT = 0xD6E8FEB86659FD93L;
   private static final int FIRST_WORD_ID = 2;
+  private static final int BUCKET_SIZE = 4; // words per bucket: buckets = ceil(words / 4)
 
   private final int words;
   private final long seed;
@@ -43,10 +44,14 @@ public final class HashedVocabulary implements WordIds {
     long buckets = integer(stored, "buckets");
     long seed = integer(stored, "seed");
     if ((bits != 4 && bits != 8 && bits != 12 && bits != 16) || words < 0 || words > Integer.MAX_VALUE
-        || buckets < (words > 0 ? 1 : 0) || buckets > Integer.MAX_VALUE) {
+        || buckets != (words + BUCKET_SIZE - 1) / BUCKET_SIZE || seed < 0) {
       throw new IllegalArgumentException("hashed vocabulary: impossible sizes");
     }
-    int[] pilots = varints(Base64Decoder.decode(string(stored, "pilots")), (int) buckets);
+    byte[] pilotBytes = Base64Decoder.decode(string(stored, "pilots"));
+    if (pilotBytes.length < buckets) { // at least a byte a pilot: refused before anything is allocated
+      throw new IllegalArgumentException("hashed vocabulary: " + pilotBytes.length + " pilot bytes for " + buckets + " buckets");
+    }
+    int[] pilots = varints(pilotBytes, (int) buckets);
     int[] prints = unpackBits(Base64Decoder.decode(string(stored, "fingerprints")), (int) bits, (int) words);
     return new HashedVocabulary((int) words, seed, (int) bits, pilots, prints);
   }

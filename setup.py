@@ -22,5 +22,13 @@ setup(
             extra_compile_args=["-std=c99", "-O2", "-Wall", "-Wextra"],
             py_limited_api=False,
         ),
+        # The delegate for the classic Interpreter (load_delegate): the same core, no runtime
+        # library to link (it only calls the function pointers the interpreter hands it).
+        Extension(
+            "tflnlu.modelfile.kernel._tflnlu_delegate",
+            sources=["tflnlu/modelfile/kernel/tflite_delegate.c", "tflnlu/modelfile/kernel/codebook_lookup.c"],
+            extra_compile_args=["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fvisibility=hidden"],
+            py_limited_api=False,
+        ),
     ]
 )

@@ -2,8 +2,9 @@
 
     tflnlu-eval --model=out/hwu64/model.tflite --data=../shared/data/hwu64 --format=massive
 
-A model with the fused custom op runs through the LiteRT C API with the tflnlu kernel
-registered; any other runs in LiteRT's Interpreter. The model file is self-contained:
+Every model runs in LiteRT's Interpreter; one with the fused custom op gets the tflnlu
+delegate (or, with --custom_op_route=compiled_model, runs through the LiteRT C API with the
+tflnlu kernel registered). The model file is self-contained:
 vocabulary, labels and max length come from its tflnlu metadata. Only the split evaluated is
 read (a test file alone is enough). Without --data, the data the export measured (recorded
 in the `export.json` beside the model) is used, and said so. Labels the model does not know
@@ -28,7 +29,7 @@ from tflnlu.nlu.encode import LabelSet, encode, unknown_intents, unknown_slot_ty
 from tflnlu.nlu.metrics import summary
 from tflnlu.nlu.scoring import evaluate
 from tflnlu.runtime.litert_c import LiteRTCustomOpModel
-from tflnlu.runtime.parser import open_runner, vocabulary_of
+from tflnlu.runtime.parser import CUSTOM_OP_ROUTES, open_runner, vocabulary_of
 
 UNKNOWN_LABEL_POLICIES = ("refuse", "report")
 
@@ -46,6 +47,12 @@ def define_flags(define: FlagDefiner) -> None:
         "refuse",
         list(UNKNOWN_LABEL_POLICIES),
         "Labels the model does not know: refuse the data, or report: score them (counted wrong) and count them.",
+    )
+    define.enum(
+        "custom_op_route",
+        "interpreter",
+        list(CUSTOM_OP_ROUTES),
+        "A custom-op file: the Interpreter with the tflnlu delegate, or the LiteRT C API's CompiledModel.",
     )
 
 
@@ -124,6 +131,7 @@ def run(
     *,
     clinc_oos: str = "label",
     unknown_labels: str = "refuse",
+    custom_op_route: str = "interpreter",
     log=print,
 ) -> dict:
     model_bytes = read_model_bytes(model_path)
@@ -134,11 +142,8 @@ def run(
     examples, source = load_split(data, fmt, split, clinc_oos=clinc_oos, record=record, log=log)
     unknown = check_labels(examples, labels, unknown_labels, source)
     ids = encode(examples, vocab, labels, metadata["tokenizer"]["max_len"]).ids
-    model = open_runner(model_bytes, model_path)
-    custom = isinstance(model, LiteRTCustomOpModel)
-    log(
-        f"running {'the fused custom op through the LiteRT C API' if custom else 'LiteRT Interpreter (builtin ops)'}"
-    )
+    model = open_runner(model_bytes, model_path, custom_op_route=custom_op_route)
+    log(f"running {_route(model)}")
     metrics = evaluate(model, ids, examples, labels)
     metrics["latency"] = model.latency_ms()
     metrics["unknown_labels"] = unknown
@@ -168,6 +173,14 @@ def _keras_rows(record: dict | None, split: str, examples, log) -> list[tuple[st
     return [("keras fp32", tests["fp32_keras"]), ("keras QAT", tests["qat_keras"])]
 
 
+def _route(model) -> str:
+    if isinstance(model, LiteRTCustomOpModel):
+        return "the fused custom op through the LiteRT C API (CompiledModel)"
+    if model.delegates:
+        return "LiteRT Interpreter, the fused custom op on the tflnlu delegate"
+    return "LiteRT Interpreter (builtin ops)"
+
+
 def main(values, positional: list[str]) -> int:
     if positional or not values.model:
         raise UsageError(
@@ -180,6 +193,7 @@ def main(values, positional: list[str]) -> int:
         values.split,
         clinc_oos=values.clinc_oos,
         unknown_labels=values.unknown_labels,
+        custom_op_route=values.custom_op_route,
     )
     return 0
 

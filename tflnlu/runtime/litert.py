@@ -10,9 +10,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from ai_edge_litert.interpreter import Interpreter, OpResolverType
+from ai_edge_litert.interpreter import Interpreter, OpResolverType, load_delegate
 
 from tflnlu.modelfile.flatbuffer import read_model, read_model_bytes, with_operator_version_at_most
+from tflnlu.modelfile.kernel import CUSTOM_OP_NAME, delegate_library
 from tflnlu.modelfile.names import SIGNATURE_INPUT, SIGNATURE_OUTPUTS
 from tflnlu.quiet import native_stderr_captured
 
@@ -68,7 +69,9 @@ class LiteRTModel(UtteranceRunner):
 
     By default LiteRT runs int8 graphs through XNNPACK; `reference_kernels=True` uses the
     reference kernels instead, the ones TFLite-Micro's are ported from (for bit comparisons).
-    `preserve_all_tensors` keeps intermediate tensors readable after a run.
+    `preserve_all_tensors` keeps intermediate tensors readable after a run. A file with the
+    fused lookup (`tflnlu-export --lookup=custom`) gets the tflnlu delegate, which claims
+    those nodes (tflnlu/modelfile/kernel/tflite_delegate.c); every other op runs as usual.
     """
 
     def __init__(
@@ -79,6 +82,8 @@ class LiteRTModel(UtteranceRunner):
         preserve_all_tensors: bool = False,
     ):
         data = checked_model_bytes(model)
+        custom = CUSTOM_OP_NAME in read_model(data).operators
+        self.delegates = [load_delegate(str(delegate_library()))] if custom else []
         if reference_kernels:
             for operator, version in REFERENCE_RESOLVER_VERSIONS.items():
                 data = with_operator_version_at_most(data, operator, version=version)
@@ -90,6 +95,7 @@ class LiteRTModel(UtteranceRunner):
                 if reference_kernels
                 else OpResolverType.AUTO,
                 experimental_preserve_all_tensors=preserve_all_tensors,
+                experimental_delegates=self.delegates,
             )
             self.runner = self.interpreter.get_signature_runner()
             self.output_details = self.runner.get_output_details()

@@ -20,7 +20,7 @@ import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
 from tflnlu.modelfile.align import ALIGNMENT
-from tflnlu.modelfile.kernel import CUSTOM_OP_NAME, KERNEL_DIR
+from tflnlu.modelfile.kernel import CUSTOM_OP_NAME, built_library
 from tflnlu.runtime.litert import UtteranceRunner, checked_model_bytes, dequantize
 
 PINNED_LITERT = "2.3.0"
@@ -124,12 +124,7 @@ def _aligned_array(nbytes: int) -> tuple[np.ndarray, int]:
 def load_lookup_kernel() -> C.CDLL:
     """The C kernel (`litert_kernel.c`), loaded after the libLiteRt.so it calls into."""
     load_litert()
-    built = sorted(KERNEL_DIR.glob("_litert_kernel*.so"))
-    if not built:
-        raise FileNotFoundError(
-            f"the LiteRT kernel is not built in {KERNEL_DIR}: reinstall tflnlu with a C compiler"
-        )
-    kernel = C.CDLL(str(built[0]))
+    kernel = C.CDLL(str(built_library("_litert_kernel")))
     kernel.tflnlu_litert_kernel.restype = C.POINTER(CustomOpKernel)
     kernel.tflnlu_litert_kernel.argtypes = []
     kernel.tflnlu_kernel_state_new.restype = C.c_void_p

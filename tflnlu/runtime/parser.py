@@ -10,8 +10,8 @@ Everything comes from the file: vocabulary, labels, tokenizer settings (its tfln
 checksum-verified). Decoding is the one the golden file and the Java core use: the intent is
 the argmax of the raw int8 scores and the tags the BIO-constrained Viterbi path over them
 (both unchanged by dequantization), so all three agree exactly; the confidence is the softmax
-of the dequantized intent scores. A file with the fused custom op runs through the LiteRT C
-API with the tflnlu kernel, any other in LiteRT's Interpreter.
+of the dequantized intent scores. Every file runs in LiteRT's Interpreter; one with the fused
+custom op gets the tflnlu delegate for it.
 """
 
 from __future__ import annotations
@@ -73,12 +73,19 @@ class Analysis:
     raw: tuple[np.ndarray, np.ndarray] | None  # int8 intent [I] and slot [max_len, S] scores
 
 
-def open_runner(model_bytes: bytes, source: str = "model"):
-    """The runner for this file: the LiteRT C API with the tflnlu kernel for a custom-op
-    export, LiteRT's Interpreter for any other."""
+# How a file with the fused custom op runs: LiteRT's Interpreter with the tflnlu delegate (as
+# every other file runs, and as on Android), or the LiteRT C API's CompiledModel with the kernel.
+CUSTOM_OP_ROUTES = ("interpreter", "compiled_model")
+
+
+def open_runner(model_bytes: bytes, source: str = "model", *, custom_op_route: str = "interpreter"):
+    """The runner for this file: LiteRT's Interpreter (with the tflnlu delegate for a custom-op
+    export), or for a custom-op export with `custom_op_route="compiled_model"` the C API."""
+    if custom_op_route not in CUSTOM_OP_ROUTES:
+        raise ValueError(f"custom_op_route must be one of {CUSTOM_OP_ROUTES}, got {custom_op_route!r}")
     custom = CUSTOM_OP_NAME in read_model(model_bytes, source).operators
     try:
-        if custom:
+        if custom and custom_op_route == "compiled_model":
             from tflnlu.runtime.litert_c import LiteRTCustomOpModel
 
             return LiteRTCustomOpModel(model_bytes)

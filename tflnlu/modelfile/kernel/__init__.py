@@ -1,7 +1,8 @@
 """The fused codebook-lookup kernel (C99, `codebook_lookup.c`), built by `pip install`.
 
-`codebook_lookup()` calls its compute core through ctypes; it is what the custom-op route
-registers with LiteRT, and what tests diff against the builtin lowering.
+`codebook_lookup()` calls its compute core through ctypes; it is what the custom-op routes
+register with LiteRT (the delegate `tflite_delegate.c` for the classic Interpreter, the
+kernel `litert_kernel.c` for the C API), and what tests diff against the builtin lowering.
 """
 
 from __future__ import annotations
@@ -23,15 +24,25 @@ class LookupShape(ctypes.Structure):
     ]
 
 
-@cache
-def load_kernel() -> ctypes.CDLL:
-    built = sorted(KERNEL_DIR.glob("_codebook_lookup*.so"))
+def built_library(stem: str) -> Path:
+    """The shared library `pip install` built from this directory's C sources."""
+    built = sorted(KERNEL_DIR.glob(f"{stem}*.so"))
     if not built:
         raise FileNotFoundError(
-            f"the codebook-lookup kernel is not built in {KERNEL_DIR}: reinstall tflnlu (pip install -e .) "
-            "with a C compiler present"
+            f"{stem} is not built in {KERNEL_DIR}: reinstall tflnlu (pip install -e .) with a C compiler present"
         )
-    library = ctypes.CDLL(str(built[0]))
+    return built[0]
+
+
+def delegate_library() -> Path:
+    """The tflnlu delegate, for `load_delegate` (tflnlu.runtime.litert) or any TFLite runtime
+    that loads external delegates."""
+    return built_library("_tflnlu_delegate")
+
+
+@cache
+def load_kernel() -> ctypes.CDLL:
+    library = ctypes.CDLL(str(built_library("_codebook_lookup")))
     function = library.tflnlu_codebook_lookup
     function.restype = ctypes.c_int32
     function.argtypes = [ctypes.POINTER(LookupShape), ctypes.c_void_p, ctypes.c_int32] + [ctypes.c_void_p] * 3

@@ -291,3 +291,59 @@ def test_core_never_imports_android():
         if re.search(r"\bandroid\.", line) and not line.lstrip().startswith(("//", "*", "/*"))
     ]
     assert not offenders, "core/ must stay plain Java:\n" + "\n".join(offenders)
+
+
+APP = CORE.parent / "app"
+JNI_CHECK = Path(__file__).parent / "jni_check"
+
+
+def test_the_delegates_jni_library_builds_from_the_apps_cmake_file_and_loads_in_java(tmp_path):
+    """No NDK here: the app's CMakeLists.txt builds libtflnlu_delegate.so with the host
+    compiler at -Wall -Wextra -Werror against the JDK's jni.h, and the app's own
+    TflnluDelegate class (against a one-method stand-in for LiteRT's Delegate) loads it."""
+    if shutil.which("cmake") is None:
+        pytest.skip("cmake is not installed")
+    jdk_include = Path(shutil.which("javac")).resolve().parents[1] / "include"
+    flags = f"-I{jdk_include} -I{jdk_include / 'linux'}"
+    build = tmp_path / "build"
+    subprocess.run(
+        ["cmake", "-S", str(APP / "src/main/cpp"), "-B", str(build), f"-DCMAKE_C_FLAGS={flags}"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(["cmake", "--build", str(build)], check=True, capture_output=True)
+    assert (build / "libtflnlu_delegate.so").is_file()
+    sources = [APP / "src/main/java/dev/tflnlu/demo/TflnluDelegate.java", *sorted(JNI_CHECK.rglob("*.java"))]
+    classes = tmp_path / "classes"
+    subprocess.run(
+        ["javac", "--release", "8", "-Werror", "-Xlint:all", "-d", str(classes), *map(str, sources)],
+        check=True,
+    )
+    result = subprocess.run(
+        ["java", f"-Djava.library.path={build}", "-cp", str(classes), "dev.tflnlu.demo.DelegateCheck"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split("\n")[:2] == ["handle nonzero", "errors 0"]
+
+
+def test_copy_model_takes_a_custom_op_export_only_with_the_delegate(tmp_path):
+    demo = tmp_path / "android_demo"
+    demo.mkdir()
+    shutil.copy(CORE.parent / "copy_model.sh", demo / "copy_model.sh")
+    exports = {"builtin": b"TFL3 builtin ops only", "custom": b"TFL3 ... TFLNLU_CODEBOOK_LOOKUP ..."}
+    for name, data in exports.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "model.tflite").write_bytes(data)
+
+    def copy(*args):
+        return subprocess.run(["sh", str(demo / "copy_model.sh"), *args], capture_output=True, text=True)
+
+    assets = demo / "app/src/main/assets/model.tflite"
+    assert copy(str(tmp_path / "builtin")).returncode == 0 and assets.read_bytes() == exports["builtin"]
+    refused = copy(str(tmp_path / "custom"))
+    assert refused.returncode == 2 and "pass --with-delegate" in refused.stderr
+    assert assets.read_bytes() == exports["builtin"]  # unchanged
+    assert copy(str(tmp_path / "custom"), "--with-delegate").returncode == 0
+    assert assets.read_bytes() == exports["custom"]

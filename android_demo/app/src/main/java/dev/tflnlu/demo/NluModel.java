@@ -6,6 +6,8 @@ import dev.tflnlu.core.ModelMetadata;
 import dev.tflnlu.core.Nlu;
 import java.io.FileInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.HashMap;
@@ -34,7 +36,9 @@ final class NluModel implements AutoCloseable {
 
   final long modelBytes;
   private final Nlu nlu;
+  private static final String CUSTOM_OP = "TFLNLU_CODEBOOK_LOOKUP";
   private final Interpreter interpreter;
+  private final TflnluDelegate delegate; // null for a builtin-op file
   private final int intentOutput;
   private final int slotOutput;
   private final float intentScale;
@@ -53,7 +57,18 @@ final class NluModel implements AutoCloseable {
   private NluModel(MappedByteBuffer model, long modelBytes) {
     this.modelBytes = modelBytes;
     this.nlu = new Nlu(ModelMetadata.fromTflite(model));
-    this.interpreter = new Interpreter(model, new Interpreter.Options().setNumThreads(1));
+    Interpreter.Options options = new Interpreter.Options().setNumThreads(1);
+    if (usesCustomOp(model)) { // a --lookup=custom export: the fused lookup runs on the tflnlu delegate
+      if (!TflnluDelegate.available()) {
+        throw new IllegalStateException(
+            "the model uses the tflnlu custom op but this build has no libtflnlu_delegate.so: build with -PtflnluDelegate");
+      }
+      delegate = new TflnluDelegate();
+      options.addDelegate(delegate);
+    } else {
+      delegate = null;
+    }
+    this.interpreter = new Interpreter(model, options);
     // Outputs are told apart by rank: intent scores [1, I], slot scores [1, T, S].
     int first = interpreter.getOutputTensor(0).shape().length == 2 ? 0 : 1;
     intentOutput = first;
@@ -81,8 +96,26 @@ final class NluModel implements AutoCloseable {
     return nlu.metadata().vocabulary.size();
   }
 
+  /** Whether the flatbuffer names the fused op (its custom code string is in the file). */
+  static boolean usesCustomOp(ByteBuffer model) {
+    byte[] name = CUSTOM_OP.getBytes(StandardCharsets.US_ASCII);
+    for (int i = 0; i + name.length <= model.limit(); i++) {
+      int j = 0;
+      while (j < name.length && model.get(i + j) == name[j]) {
+        j++;
+      }
+      if (j == name.length) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   @Override
   public void close() {
     interpreter.close();
+    if (delegate != null) {
+      delegate.close(); // after the interpreter that uses it
+    }
   }
 }

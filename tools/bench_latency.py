@@ -5,15 +5,17 @@
         --results=tools/results/latency_hwu64.json
 
 Part 1, whole models: each export directory's model.tflite runs its own golden.jsonl ids
-(real utterances) in two harnesses, the Python `Interpreter` (not for custom-op files, which
-it cannot run) and LiteRT's C API CompiledModel (every file; the only route that runs the
-custom op). Rounds are interleaved across models so that machine noise hits all of them
+(real utterances) in two harnesses, the Python `Interpreter` (a custom-op file with the tflnlu
+delegate) and LiteRT's C API CompiledModel (a custom-op file with the tflnlu kernel). Rounds are interleaved across models so that machine noise hits all of them
 alike; a model's latency is the median over rounds of the per-utterance median.
 
 Part 2, the embedding lookup alone (synthetic V x 128 table, 32 tokens, int8): one GATHER
 from an int8 table against the shortest code-based builtin chains (8-bit codes: GATHER,
 CAST, ADD, GATHER, RESHAPE; 4-bit packed codes: four more ops), each followed by the
 same 128 -> 32 projection. It shows what a builtin lowering costs per op in LiteRT.
+
+Part 3, the fused kernel alone: tools/bench_kernel.c times the C core for 32 tokens next to
+one GATHER's work (row copies from the uncompressed int8 table), with no runtime around them.
 """
 
 from __future__ import annotations
@@ -66,9 +68,10 @@ def whole_models(exports: dict[str, Path], rounds: int, utterances: int) -> dict
         ops = [op for op, _ in execution_order(model)]
         files[name] = {"file_bytes": len(model), "operators": len(ops), "first_operators": ops[:12]}
         ids = golden_ids(directory, utterances)
-        if CUSTOM_OP_NAME not in ops:  # the Interpreter cannot run the custom op
-            runners[f"{name}/interpreter"], inputs[f"{name}/interpreter"] = LiteRTModel(model), ids
+        # every file in the Interpreter (a custom-op file with the tflnlu delegate), and in the C API
+        runners[f"{name}/interpreter"], inputs[f"{name}/interpreter"] = LiteRTModel(model), ids
         runners[f"{name}/compiled_model"], inputs[f"{name}/compiled_model"] = LiteRTCustomOpModel(model), ids
+        files[name]["custom_op"] = CUSTOM_OP_NAME in ops
     return {"files": files, "latency": interleaved_latency(runners, inputs, rounds)}
 
 
@@ -142,6 +145,27 @@ def lookup_alone(rounds: int, vocab: int = 4151, tokens: int = 32, dim: int = 12
     }
 
 
+def kernel_alone(vocab: int = 4151, tokens: int = 32, repeats: int = 200_000) -> dict:
+    """The fused lookup's C kernel against one GATHER's row copies of the uncompressed int8
+    [V, 128] table, in one C harness (tools/bench_kernel.c, gcc -O2): ns per 32-token lookup."""
+    import subprocess
+    import tempfile
+
+    kernel = Path(__file__).resolve().parents[1] / "tflnlu" / "modelfile" / "kernel"
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        binary = Path(tmp) / "bench_kernel"
+        sources = [str(Path(__file__).with_name("bench_kernel.c")), str(kernel / "codebook_lookup.c")]
+        subprocess.run(["gcc", "-std=c11", "-O2", f"-I{kernel}", "-o", str(binary), *sources], check=True)
+        for groups, codes, bits in ((16, 16, 4), (8, 16, 4), (16, 4, 2), (32, 16, 4)):
+            args = [str(a) for a in (vocab, 128, groups, codes, bits, tokens, repeats)]
+            measured = json.loads(
+                subprocess.run([str(binary), *args], check=True, capture_output=True, text=True).stdout
+            )
+            results[f"D{groups}_K{codes}_{bits}bit"] = {k: v for k, v in measured.items() if k != "sink"}
+    return {"tokens": tokens, "vocab": vocab, "dim": 128, **results}
+
+
 def main(argv):
     del argv
     exports = {name: Path(path) for name, path in (item.split(":", 1) for item in FLAGS.exports or [])}
@@ -149,6 +173,7 @@ def main(argv):
         "settings": {"threads": 1, "rounds": FLAGS.rounds, "utterances": FLAGS.utterances},
         "whole_models": whole_models(exports, FLAGS.rounds, FLAGS.utterances) if exports else {},
         "lookup_alone": lookup_alone(FLAGS.rounds),
+        "kernel_alone": kernel_alone(),
     }
     write_json_atomic(Path(FLAGS.results), results)
     print(json.dumps(results, indent=1))

@@ -18,9 +18,10 @@ def random_case(bits, vocab=37, groups=6, num_codes=None, sub_dim=3, seed=0):
     return codes, codebook, ids
 
 
-@pytest.mark.parametrize("bits", [8, 4, 2])
-def test_kernel_equals_the_builtin_lowering_exactly(bits):
-    codes, codebook, ids = random_case(bits)
+@pytest.mark.parametrize("sub_dim", [3, 4, 8, 16])  # the copy's general and fixed-size paths
+@pytest.mark.parametrize("bits,groups", [(8, 6), (4, 6), (4, 5), (2, 6), (2, 7)])  # whole and partial bytes
+def test_kernel_equals_the_builtin_lowering_exactly(bits, groups, sub_dim):
+    codes, codebook, ids = random_case(bits, groups=groups, sub_dim=sub_dim)
     kernel_out, bad = codebook_lookup(ids, pack_codes(codes, bits), codebook, bits, codes.shape[1])
     builtin = CodebookLookup(codes, codebook.astype(np.float32), code_storage_bits=bits)(tf.constant(ids))
     assert bad == 0
@@ -42,3 +43,6 @@ def test_invalid_shape_is_refused():
     codes, codebook, ids = random_case(4)
     with pytest.raises(ValueError, match="invalid lookup shape"):
         codebook_lookup(ids, pack_codes(codes, 4)[:, :1], codebook, 4, 6)
+    codes, codebook, ids = random_case(8, groups=257, sub_dim=1)  # more groups than the kernel unpacks
+    with pytest.raises(ValueError, match="invalid lookup shape"):
+        codebook_lookup(ids, pack_codes(codes, 8), codebook, 8, 257)

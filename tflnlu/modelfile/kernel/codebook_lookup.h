@@ -29,6 +29,7 @@ typedef struct {
 } TflnluLookupShape;
 
 /* Returns 0, or the number of ids or codes that were out of range (their rows are zeros);
+ * D is at most 256.
  * -1 if the shape itself is invalid (nothing is written then). */
 int32_t tflnlu_codebook_lookup(const TflnluLookupShape* shape, const int32_t* ids, int32_t num_ids,
                                const int8_t* packed, const int8_t* codebook, int8_t* output);

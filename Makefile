@@ -31,7 +31,7 @@ run: install
 test: install-test
 	$(PYTHON) -m ruff check tflnlu tests tools
 	$(PYTHON) -m ruff format --check tflnlu tests tools
-	$(PYTHON) -m pytest -q
+	$(PYTHON) -m pytest -q --durations=15
 
 test-slow: install-test
 	$(PYTHON) -m pytest -q -m slow

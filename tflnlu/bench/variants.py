@@ -89,6 +89,7 @@ RUNS = {
     "dpq_sx_k4_d8": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 4, "dpq_d": 8},
     "dpq_sx_k16_d8_min2": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 16, "dpq_d": 8, "min_count": 2},
     "dpq_sx_k4_d16_min2": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 4, "dpq_d": 16, "min_count": 2},
+    "dpq_sx_k4_d8_min2": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 4, "dpq_d": 8, "min_count": 2},
     "dpq_vq_k16_d16": {"embedding": "dpq", "dpq_variant": "vq", "dpq_k": 16, "dpq_d": 16},
     # Students: an encoder of width 32 (max pooling) under the same DPQ table, on its own and
     # distilled from the reference run `full` (issue 14, lever 3).
@@ -219,6 +220,21 @@ VARIANTS = (
         "dpq_sx_k16_d8_min3_max",
         params={"weight_bits": 4},
     ),
+    # Issue 16: the vocabulary stored without strings (minimal perfect hash + 8-bit fingerprints).
+    Variant(
+        "dpq_sx_k4_d16_min2_int4_hashed",
+        "hashed vocabulary",
+        "DPQ-SX K=4 D=16, pruned vocabulary, int4 weights, hashed vocabulary (8-bit fingerprints)",
+        "dpq_sx_k4_d16_min2",
+        params={"weight_bits": 4, "vocabulary": "hashed"},
+    ),
+    Variant(
+        "dpq_sx_k4_d8_min2_int4_hashed",
+        "hashed vocabulary",
+        "DPQ-SX K=4 D=8 (2 bytes a word), pruned vocabulary, int4 weights, hashed vocabulary",
+        "dpq_sx_k4_d8_min2",
+        params={"weight_bits": 4, "vocabulary": "hashed"},
+    ),
     Variant("default_qat_int8", "defaults", "tflnlu-train's defaults, QAT int8 (make run)", "default"),
     Variant(
         "default_qat_int4",
@@ -241,6 +257,7 @@ def run_variant(variant: Variant, context: Context) -> dict:
         qat_epochs=params.pop("qat_epochs", context.qat_epochs),
         per_channel=params.pop("per_channel", context.per_channel),
         weight_bits=params.pop("weight_bits", ExportOptions.weight_bits),
+        vocabulary=params.pop("vocabulary", ExportOptions.vocabulary),
     )
     model = None
     if params:  # task-agnostic and clustering variants: PTQ of a model derived from `full`

@@ -91,7 +91,10 @@ def _massive_example(line: str) -> tuple[str, Example]:
     domain = row.get("scenario") or None
     if domain is not None and not isinstance(domain, str):
         raise ValueError(f"field 'scenario' must be a string, got {type(domain).__name__}")
-    example = example_from_pieces(parse_annotated(row["annot_utt"]), _label(row["intent"]), domain)
+    locale = row.get("locale") if isinstance(row.get("locale"), str) else None  # per-language metrics
+    example = example_from_pieces(
+        parse_annotated(row["annot_utt"]), _label(row["intent"]), domain, language=locale
+    )
     return str(row.get("partition", "")), example
 
 

@@ -63,3 +63,16 @@ def test_a_split_that_mixes_languages_is_also_scored_per_language():
         "en": {"examples": 2, "intent_accuracy": 0.5, "slot_f1": 1.0},
     }
     assert per_language(examples[:2], predicted_intents[:2], predicted_tags[:2]) == {}  # one language
+
+
+def test_tflnlu_eval_lists_languages_worst_first():
+    from tflnlu.cli.eval import format_languages
+
+    text = format_languages(
+        {
+            "en": {"examples": 1000, "intent_accuracy": 0.9, "slot_f1": 0.8},
+            "de": {"examples": 50, "intent_accuracy": 0.7, "slot_f1": None},
+        }
+    )
+    assert text.splitlines()[1].split() == ["de", "50", "utterances", "intent", "0.7000", "slot", "F1", "n/a"]
+    assert text.splitlines()[2].split()[:2] == ["en", "1,000"]

@@ -150,6 +150,8 @@ def run(
     rows = [("tflite (LiteRT)", metrics)] + _keras_rows(record, split, examples, log)
     for name, m in rows:
         log(f"{name:<15} {summary(m)}")
+    if metrics.get("by_language"):
+        log(format_languages(metrics["by_language"]))
     if unknown["intent_examples"] or unknown["slot_spans"]:
         log(
             f"labels the model does not know: {unknown['intent_examples']} utterances (counted wrong), "
@@ -171,6 +173,17 @@ def _keras_rows(record: dict | None, split: str, examples, log) -> list[tuple[st
         log("(the Keras numbers in export.json were measured on other data: not shown)")
         return []
     return [("keras fp32", tests["fp32_keras"]), ("keras QAT", tests["qat_keras"])]
+
+
+def format_languages(by_language: dict) -> str:
+    """One line per language, worst intent accuracy first (a pooled number can hide it)."""
+    lines = ["per language (worst intent accuracy first):"]
+    for language, m in sorted(by_language.items(), key=lambda item: item[1]["intent_accuracy"]):
+        slot = "n/a" if m["slot_f1"] is None else f"{m['slot_f1']:.4f}"
+        lines.append(
+            f"  {language:<8} {m['examples']:>6,} utterances  intent {m['intent_accuracy']:.4f}  slot F1 {slot}"
+        )
+    return "\n".join(lines)
 
 
 def _route(model) -> str:

@@ -30,13 +30,34 @@ static void copy_row(int8_t* out, const int8_t* row, int32_t sub_dim) {
   }
 }
 
-/* The D codes of one packed row, unpacked (lowest bits first, bytes stored as byte - 128). */
+/* The D codes of one packed row, unpacked (lowest bits first, bytes stored as byte - 128).
+ * One loop per code width, so the shifts are constants the compiler unrolls. */
 static void unpack_row(const int8_t* row, const TflnluLookupShape* s, int32_t* codes) {
-  const int32_t per_byte = 8 / s->bits, mask = (1 << s->bits) - 1;
-  int32_t g = 0, b, k;
-  for (b = 0; b < s->row_bytes; ++b) {
-    int32_t byte = (int32_t)row[b] + 128;
-    for (k = 0; k < per_byte && g < s->num_groups; ++k, ++g, byte >>= s->bits) codes[g] = byte & mask;
+  int32_t g, b;
+  const int32_t whole = s->num_groups / (8 / s->bits); /* bytes holding a full set of codes */
+  switch (s->bits) {
+    case 8:
+      for (g = 0; g < s->num_groups; ++g) codes[g] = (int32_t)row[g] + 128;
+      return;
+    case 4:
+      for (b = 0; b < whole; ++b) {
+        const int32_t byte = (int32_t)row[b] + 128;
+        codes[2 * b] = byte & 15;
+        codes[2 * b + 1] = byte >> 4;
+      }
+      break;
+    default: /* 2 */
+      for (b = 0; b < whole; ++b) {
+        const int32_t byte = (int32_t)row[b] + 128;
+        codes[4 * b] = byte & 3;
+        codes[4 * b + 1] = (byte >> 2) & 3;
+        codes[4 * b + 2] = (byte >> 4) & 3;
+        codes[4 * b + 3] = byte >> 6;
+      }
+  }
+  for (g = whole * (8 / s->bits); g < s->num_groups; ++g) { /* the last, partly filled byte */
+    const int32_t byte = (int32_t)row[g / (8 / s->bits)] + 128;
+    codes[g] = (byte >> (s->bits * (g % (8 / s->bits)))) & ((1 << s->bits) - 1);
   }
 }
 

@@ -51,13 +51,14 @@ int main(int argc, char** argv) {
   if (codes < (1 << bits)) return 3; /* random bytes: every code must be valid */
   started = now_ns();
   for (r = 0; r < repeats; ++r) {
-    for (i = 0; i < tokens; ++i) ids[i] = (r * 7919 + i * 104729) % vocab;
-    sink += tflnlu_codebook_lookup(&shape, ids, tokens, packed, codebook, out) + out[r % (tokens * dim)];
+    for (i = 0; i < tokens; ++i) ids[i] = (int32_t)(((int64_t)r * 7919 + (int64_t)i * 104729) % vocab);
+    if (tflnlu_codebook_lookup(&shape, ids, tokens, packed, codebook, out) != 0) return 4; /* a no-op is no benchmark */
+    sink += out[r % (tokens * dim)];
   }
   kernel_ns = (now_ns() - started) / repeats;
   started = now_ns();
   for (r = 0; r < repeats; ++r) {
-    for (i = 0; i < tokens; ++i) ids[i] = (r * 7919 + i * 104729) % vocab;
+    for (i = 0; i < tokens; ++i) ids[i] = (int32_t)(((int64_t)r * 7919 + (int64_t)i * 104729) % vocab);
     sink += gather_rows(table, vocab, dim, ids, tokens, out) + out[r % (tokens * dim)];
   }
   gather_ns = (now_ns() - started) / repeats;

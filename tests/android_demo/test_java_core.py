@@ -95,7 +95,7 @@ def hashed_export(builtin_export) -> Path:
     from tflnlu.data.builtin import load_builtin
     from tflnlu.export.export import ExportOptions, export_run
 
-    options = ExportOptions(qat_epochs=1, vocabulary="hashed", fingerprint_bits=8)
+    options = ExportOptions(qat_epochs=0, vocabulary="hashed", fingerprint_bits=8)  # PTQ: quick
     out = builtin_export.parent / "hashed"
     export_run(builtin_export.parent / "run", out, load_builtin(), options, log=lambda _: None)
     return out

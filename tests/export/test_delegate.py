@@ -93,3 +93,27 @@ def test_the_delegate_refuses_options():
 
     with pytest.raises(ValueError, match="takes no options"):
         load_delegate(str(delegate_library()), {"threads": "2"})
+
+
+def test_a_custom_op_file_without_a_loadable_delegate_says_so(files, monkeypatch):
+    from tflnlu.modelfile import kernel
+    from tflnlu.modelfile.flatbuffer import ModelFileError
+    from tflnlu.runtime.parser import open_runner
+
+    def missing():
+        raise FileNotFoundError("_tflnlu_delegate is not built")
+
+    monkeypatch.setattr(kernel, "delegate_library", missing)
+    with pytest.raises(
+        ModelFileError, match=r"^m\.tflite uses the tflnlu custom op, and the tflnlu delegate cannot"
+    ):
+        open_runner(files[0]["custom"], "m.tflite")
+    assert open_runner(files[0]["builtin"], "m.tflite")  # a builtin file needs no delegate
+
+
+def test_more_code_groups_than_the_kernel_unpacks_are_refused_before_export():
+    from tflnlu.export.options import check_options_fit_run
+
+    with pytest.raises(ValueError, match="at most D=256 code groups, the run has D=512"):
+        check_options_fit_run(ExportOptions(lookup="custom"), {"model": {"embedding": "dpq", "dpq_d": 512}})
+    check_options_fit_run(ExportOptions(lookup="builtin"), {"model": {"embedding": "dpq", "dpq_d": 512}})

@@ -38,7 +38,10 @@ def test_a_candidate_takes_only_the_space_s_choices():
 @pytest.mark.parametrize(
     "candidate",
     [
-        Candidate(dpq="16x8", min_count=1, width=32, pooling="max_mean", weight_bits=8, per_channel=True),
+        pytest.param(  # the second configuration runs in `make test-slow`
+            Candidate(dpq="16x8", min_count=1, width=32, pooling="max_mean", weight_bits=8, per_channel=True),
+            marks=pytest.mark.slow,
+        ),
         Candidate(dpq="4x16", min_count=2, width=24, pooling="max", weight_bits=4, per_channel=False),
     ],
     ids=["int8-per-channel", "int4-per-tensor"],

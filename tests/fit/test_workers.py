@@ -58,6 +58,7 @@ def _wait_for(condition, seconds: float):
     pytest.fail(f"gave up after {seconds} s")
 
 
+@pytest.mark.slow  # about 3 minutes: `make test-slow` runs it (not the default suite)
 def test_two_workers_share_a_study_and_a_killed_worker_s_trial_is_retried_once(tmp_path):
     from tests.conftest import write_massive_dir
 

@@ -18,6 +18,7 @@ MODEL_FILE = "model.tflite"
 EXPORT_JSON = "export.json"
 TOKENIZER_JSON = "tokenizer.json"
 LOOKUPS = ("builtin", "custom")
+MAX_CUSTOM_OP_GROUPS = 256  # the fused kernel unpacks a row's codes on its stack (codebook_lookup.c)
 TARGETS = ("desktop", "mcu")  # mcu: also verified in TFLite-Micro, with C sources and budgets
 # Bits per weight of the convolutions and dense layers (activations stay int8). 4: tfmot's
 # n-bit QAT, which the converter writes as INT4 filters (two per byte); LiteRT 2.3 and the
@@ -101,6 +102,12 @@ def check_options_fit_run(options: ExportOptions, run_config: dict) -> None:
     model = run_config.get("model", {})
     if options.lookup == "custom" and model.get("embedding") == "full":
         raise ValueError("--lookup=custom needs a DPQ run: a full embedding has no codes to look up")
+    groups = model.get("dpq_d")
+    if options.lookup == "custom" and isinstance(groups, int) and groups > MAX_CUSTOM_OP_GROUPS:
+        raise ValueError(
+            f"--lookup=custom handles at most D={MAX_CUSTOM_OP_GROUPS} code groups, the run has D={groups}: "
+            "export with --lookup=builtin"
+        )
     codes = model.get("dpq_k")
     if (
         options.code_bits

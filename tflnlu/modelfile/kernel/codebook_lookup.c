@@ -64,10 +64,11 @@ static void unpack_row(const int8_t* row, const TflnluLookupShape* s, int32_t* c
 int32_t tflnlu_codebook_lookup(const TflnluLookupShape* shape, const int32_t* ids, int32_t num_ids,
                                const int8_t* packed, const int8_t* codebook, int8_t* output) {
   int32_t codes[256]; /* D <= 256: checked in valid_shape */
-  const int32_t width = shape->num_groups * shape->sub_dim;
+  int64_t width;
   int32_t bad = 0;
   int32_t i, g;
   if (!valid_shape(shape) || num_ids < 0) return -1;
+  width = (int64_t)shape->num_groups * shape->sub_dim;
   for (i = 0; i < num_ids; ++i) {
     int8_t* out_row = output + (int64_t)i * width;
     const int32_t id = ids[i];

@@ -11,8 +11,8 @@
  * - tflite_plugin_create_delegate / tflite_plugin_destroy_delegate: the external-delegate
  *   plugin interface that `load_delegate(path)` calls (no options are needed; any is refused).
  * - tflnlu_delegate_create / tflnlu_delegate_delete: the same for JNI (android_demo).
- * - tflnlu_delegate_take_errors: ids or codes out of range since the last call (their rows
- *   are zeros, and the invocation fails with a message).
+ * - tflnlu_delegate_take_errors: ids or codes out of range since the last call, over every
+ *   delegate of the process (their rows are zeros, and the invocation fails with a message).
  */
 #include <stdatomic.h>
 #include <stdint.h>
@@ -23,7 +23,6 @@
 #include "tflite_types.h"
 
 #define OP_NAME "TFLNLU_CODEBOOK_LOOKUP"
-#define OP_VERSION 1
 #define OPTIONS_FORMAT 1
 #define MAX_RANK 6
 
@@ -47,9 +46,11 @@ typedef struct {
   LookupNode nodes[];
 } LookupKernel;
 
+/* The runtime gives every unresolved custom op version 1, so the version in the file cannot be
+ * told apart here: the options' format number (checked in read_node) is the guard. */
 static int is_lookup(const TfLiteRegistration* registration) {
   return registration->builtin_code == kTfLiteBuiltinCustom && registration->custom_name != NULL &&
-         strcmp(registration->custom_name, OP_NAME) == 0 && registration->version == OP_VERSION;
+         strcmp(registration->custom_name, OP_NAME) == 0;
 }
 
 /* The node's tensors and its 16 option bytes (little-endian int32 [format, bits, D, K]). */
@@ -103,6 +104,20 @@ static int tensor_ok(const TfLiteContext* context, int index, int type, int min_
          tensor->dims->size <= max_rank;
 }
 
+/* The options against the constant tensors, in 64-bit arithmetic: bits 8, 4 or 2; 1 <= D <= 256;
+ * 1 <= K <= 2^bits; codes [V, ceil(D * bits / 8)]; codebook [D * K, sub_dim]; sizes in bytes. */
+static int shape_ok(const TfLiteContext* context, const LookupNode* node) {
+  const TfLiteTensor* codes = &context->tensors[node->codes];
+  const TfLiteTensor* codebook = &context->tensors[node->codebook];
+  const int64_t groups = node->num_groups, num_codes = node->num_codes;
+  const int64_t rows = codes->dims->data[0], row_bytes = codes->dims->data[1];
+  const int64_t book_rows = codebook->dims->data[0], sub_dim = codebook->dims->data[1];
+  if (node->bits != 8 && node->bits != 4 && node->bits != 2) return 0;
+  if (groups < 1 || groups > 256 || num_codes < 1 || num_codes > (1 << node->bits)) return 0;
+  if (rows < 1 || row_bytes != (groups * node->bits + 7) / 8 || book_rows != groups * num_codes || sub_dim < 1) return 0;
+  return (uint64_t)codes->bytes >= (uint64_t)(rows * row_bytes) && (uint64_t)codebook->bytes >= (uint64_t)(book_rows * sub_dim);
+}
+
 /* The output's shape: the ids' shape, then D, then d / D (the codebook's second dimension). */
 static TfLiteStatus prepare_node(TfLiteContext* context, const LookupNode* node) {
   const TfLiteIntArray* ids;
@@ -113,6 +128,10 @@ static TfLiteStatus prepare_node(TfLiteContext* context, const LookupNode* node)
       !tensor_ok(context, node->codebook, kTfLiteInt8, 2, 2) || !tensor_ok(context, node->output, kTfLiteInt8, 0, MAX_RANK)) {
     context->ReportError(context, OP_NAME ": unexpected tensor types or ranks (or a TFLite struct layout this delegate "
                                   "was not built for)");
+    return kTfLiteError;
+  }
+  if (!shape_ok(context, node)) {
+    context->ReportError(context, OP_NAME ": the op's options do not match its codes and codebook tensors");
     return kTfLiteError;
   }
   ids = context->tensors[node->ids].dims;
@@ -162,9 +181,9 @@ static TfLiteStatus invoke_node(TfLiteContext* context, const LookupNode* node) 
   shape.num_groups = node->num_groups;
   shape.num_codes = node->num_codes;
   shape.sub_dim = codebook->dims->data[1];
-  if (output->bytes < (size_t)num_ids * (size_t)node->num_groups * (size_t)shape.sub_dim ||
-      codebook->bytes < (size_t)node->num_groups * (size_t)node->num_codes * (size_t)shape.sub_dim ||
-      codes->bytes < (size_t)shape.vocab_size * (size_t)shape.row_bytes) {
+  if ((uint64_t)output->bytes < (uint64_t)num_ids * (uint64_t)node->num_groups * (uint64_t)shape.sub_dim ||
+      (uint64_t)codebook->bytes < (uint64_t)node->num_groups * (uint64_t)node->num_codes * (uint64_t)shape.sub_dim ||
+      (uint64_t)codes->bytes < (uint64_t)shape.vocab_size * (uint64_t)shape.row_bytes) {
     context->ReportError(context, OP_NAME ": tensor sizes do not match the op's options");
     return kTfLiteError;
   }
@@ -186,7 +205,7 @@ static TfLiteStatus kernel_invoke(TfLiteContext* context, TfLiteNode* node) {
   return kTfLiteOk;
 }
 
-/* Claim every TFLNLU_CODEBOOK_LOOKUP v1 node of the graph. */
+/* Claim every TFLNLU_CODEBOOK_LOOKUP node of the graph. */
 static TfLiteStatus delegate_prepare(TfLiteContext* context, TfLiteDelegate* delegate) {
   TfLiteIntArray *plan, *claimed;
   TfLiteRegistration kernel;

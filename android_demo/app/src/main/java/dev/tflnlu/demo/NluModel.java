@@ -21,6 +21,7 @@ import org.tensorflow.lite.Tensor;
  * safe: call it from one background thread.
  */
 final class NluModel implements AutoCloseable {
+  private static final String CUSTOM_OP = "TFLNLU_CODEBOOK_LOOKUP";
   /** One prediction and the time the model call took. */
   static final class Prediction {
     final Nlu.Encoded input;
@@ -36,7 +37,6 @@ final class NluModel implements AutoCloseable {
 
   final long modelBytes;
   private final Nlu nlu;
-  private static final String CUSTOM_OP = "TFLNLU_CODEBOOK_LOOKUP";
   private final Interpreter interpreter;
   private final TflnluDelegate delegate; // null for a builtin-op file
   private final int intentOutput;
@@ -68,7 +68,14 @@ final class NluModel implements AutoCloseable {
     } else {
       delegate = null;
     }
-    this.interpreter = new Interpreter(model, options);
+    try {
+      this.interpreter = new Interpreter(model, options);
+    } catch (RuntimeException e) {
+      if (delegate != null) {
+        delegate.close(); // not left behind by a model the interpreter refuses
+      }
+      throw e;
+    }
     // Outputs are told apart by rank: intent scores [1, I], slot scores [1, T, S].
     int first = interpreter.getOutputTensor(0).shape().length == 2 ? 0 : 1;
     intentOutput = first;

@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter, OpResolverType, load_delegate
 
+from tflnlu.modelfile import kernel
 from tflnlu.modelfile.flatbuffer import read_model, read_model_bytes, with_operator_version_at_most
-from tflnlu.modelfile.kernel import CUSTOM_OP_NAME, delegate_library
+from tflnlu.modelfile.kernel import CUSTOM_OP_NAME
 from tflnlu.modelfile.names import SIGNATURE_INPUT, SIGNATURE_OUTPUTS
 from tflnlu.quiet import native_stderr_captured
 
@@ -37,6 +38,18 @@ def checked_model_bytes(model: Path | bytes) -> bytes:
     data = model if isinstance(model, bytes) else read_model_bytes(model)
     read_model(data, "model" if isinstance(model, bytes) else str(model))
     return data
+
+
+class DelegateUnavailable(RuntimeError):
+    """The tflnlu delegate is not built or will not load (the file itself may be fine)."""
+
+
+def tflnlu_delegate():
+    """The tflnlu delegate for LiteRT's Interpreter (tflnlu/modelfile/kernel/tflite_delegate.c)."""
+    try:
+        return load_delegate(str(kernel.delegate_library()))
+    except (FileNotFoundError, ValueError, OSError) as e:
+        raise DelegateUnavailable(str(e)) from None
 
 
 class UtteranceRunner:
@@ -83,7 +96,7 @@ class LiteRTModel(UtteranceRunner):
     ):
         data = checked_model_bytes(model)
         custom = CUSTOM_OP_NAME in read_model(data).operators
-        self.delegates = [load_delegate(str(delegate_library()))] if custom else []
+        self.delegates = [tflnlu_delegate()] if custom else []
         if reference_kernels:
             for operator, version in REFERENCE_RESOLVER_VERSIONS.items():
                 data = with_operator_version_at_most(data, operator, version=version)

@@ -84,37 +84,24 @@ def open_runner(model_bytes: bytes, source: str = "model", *, custom_op_route: s
     if custom_op_route not in CUSTOM_OP_ROUTES:
         raise ValueError(f"custom_op_route must be one of {CUSTOM_OP_ROUTES}, got {custom_op_route!r}")
     custom = CUSTOM_OP_NAME in read_model(model_bytes, source).operators
-    if custom and custom_op_route == "interpreter":
-        _check_delegate(source)
+    from tflnlu.runtime.litert import DelegateUnavailable, LiteRTModel
+
     try:
         if custom and custom_op_route == "compiled_model":
             from tflnlu.runtime.litert_c import LiteRTCustomOpModel
 
             return LiteRTCustomOpModel(model_bytes)
-        from tflnlu.runtime.litert import LiteRTModel
-
         return LiteRTModel(model_bytes)
+    except DelegateUnavailable as e:  # the file needs the delegate: say so instead of blaming the file
+        raise ModelFileError(
+            f"{source} uses the tflnlu custom op, and the tflnlu delegate cannot be loaded ({e}); "
+            "reinstall tflnlu with a C compiler (pip install -e .), or export with --lookup=builtin"
+        ) from None
     except (ValueError, RuntimeError, TypeError, IndexError) as e:
         # A file tflnlu's own reader accepts but LiteRT does not: damaged where no checksum looks
         # (an older export), or not a tflnlu model at all.
         message = " ".join(str(e).split())[:200]
         raise ModelFileError(f"{source}: LiteRT cannot run this file ({message}); export it again") from None
-
-
-def _check_delegate(source: str) -> None:
-    """A custom-op file needs the tflnlu delegate: say so when it is missing or will not load,
-    instead of blaming the file."""
-    from ai_edge_litert.interpreter import load_delegate
-
-    from tflnlu.modelfile.kernel import delegate_library
-
-    try:
-        load_delegate(str(delegate_library()))
-    except (FileNotFoundError, ValueError, OSError) as e:
-        raise ModelFileError(
-            f"{source} uses the tflnlu custom op, and the tflnlu delegate cannot be loaded ({e}); "
-            "reinstall tflnlu with a C compiler (pip install -e .), or export with --lookup=builtin"
-        ) from None
 
 
 def vocabulary_of(metadata: dict, source: str = "model") -> Vocabulary | HashedVocabulary:

@@ -7,6 +7,7 @@ Skips only when Java is absent; a missing JUnit is an install error (`make insta
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -118,24 +119,8 @@ def java_hash(classpath):
     alphabet = "abcdefghijklmnopqrstuvwxyzéßçøœ日本語한국어😀🎵𝔘"
     words = sorted({"".join(rng.choices(alphabet, k=rng.randint(1, 9))) for _ in range(3000)})
     vocab, _ = HashedVocabulary.build(["<pad>", "<unk>", *words], fingerprint_bits=12)
-    process = subprocess.Popen(
-        ["java", "-cp", classpath, f"{PACKAGE}.HashServer"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-    )
-    process.stdin.write(json.dumps(vocab.to_json()) + "\n")
-
-    def ask(token: str) -> tuple[str, int]:
-        process.stdin.write(json.dumps(token, ensure_ascii=True) + "\n")
-        process.stdin.flush()
-        key, token_id = json.loads(process.stdout.readline())
-        return key, token_id
-
-    yield vocab, words, ask
-    process.stdin.close()
-    process.wait(timeout=10)
+    with java_server(classpath, "HashServer", first_line=vocab.to_json()) as ask:
+        yield vocab, words, lambda token: tuple(ask(token))
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -178,24 +163,35 @@ def test_the_python_parser_reads_the_same_golden_file(builtin_export):
     assert golden.stat().st_size < 30 * (builtin_export / "model.tflite").stat().st_size
 
 
-@pytest.fixture(scope="module")
-def java_tokenizer(classpath):
+@contextlib.contextmanager
+def java_server(classpath: str, main_class: str, *, first_line=None):
+    """A Java test helper that answers one JSON line per JSON line sent: `ask(value)` -> answer."""
     process = subprocess.Popen(
-        ["java", "-cp", classpath, f"{PACKAGE}.TokenizerServer"],
+        ["java", "-cp", classpath, f"{PACKAGE}.{main_class}"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
         encoding="utf-8",
     )
+    if first_line is not None:
+        process.stdin.write(json.dumps(first_line) + "\n")
 
-    def tokenize(text: str) -> list[tuple[str, int, int]]:
-        process.stdin.write(json.dumps(text, ensure_ascii=True) + "\n")
+    def ask(value):
+        process.stdin.write(json.dumps(value, ensure_ascii=True) + "\n")
         process.stdin.flush()
-        return [tuple(t) for t in json.loads(process.stdout.readline())]
+        return json.loads(process.stdout.readline())
 
-    yield tokenize
-    process.stdin.close()
-    process.wait(timeout=10)
+    try:
+        yield ask
+    finally:
+        process.stdin.close()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def java_tokenizer(classpath):
+    with java_server(classpath, "TokenizerServer") as ask:
+        yield lambda text: [tuple(t) for t in ask(text)]
 
 
 # Scripts and characters where tokenizers part ways: Latin with accents and combining marks,

@@ -61,6 +61,16 @@ def test_the_search_never_sees_the_test_split(splits):
     assert seen["test"] is splits["dev"] and seen["train"] is splits["train"]
 
 
+def test_a_candidate_reads_back_from_its_key():
+    candidate = Candidate(dpq="16x8", min_count=3, width=64, pooling="max", weight_bits=4)
+    assert Candidate.from_key(candidate.key()) == candidate
+    assert Candidate.from_key("width=32") == Candidate(width=32)  # the rest default
+    with pytest.raises(ValueError, match="unknown parameter 'depth'"):
+        Candidate.from_key("depth=2")
+    with pytest.raises(ValueError, match="per_channel must be one of"):
+        Candidate.from_key("per_channel=yes")
+
+
 def test_a_budget_no_configuration_meets_is_refused_before_training(splits, tmp_path):
     settings = Settings(tmp_path / "out", Budget(max_bytes=3_000))
     with pytest.raises(BudgetUnreachable, match=r"smallest one in the search space .* exports [\d,]+ bytes"):
@@ -73,9 +83,11 @@ def test_a_search_chooses_a_verified_file_within_the_budget_and_resumes(splits, 
     out = tmp_path / "out"
     settings = Settings(out, Budget(max_bytes=TINY_BUDGET), TrainConfig(epochs=2), qat_epochs=1)
     lines = []
-    result = fit(splits, settings, trials=3, log=lines.append)
+    start = Candidate(dpq="4x8", min_count=5, width=24, pooling="max", weight_bits=4)
+    result = fit(splits, settings, trials=3, start=[start], log=lines.append)
     rows = json.loads((out / TRIALS_JSON).read_text())
     assert [r["number"] for r in rows] == [0, 1, 2]
+    assert Candidate(**rows[0]["params"]) == start  # the user's configuration went first
     assert all(r["predicted_bytes"] for r in rows)
     untrained = [r for r in rows if r["over_budget_bytes"] > 0]
     assert all(r["real_bytes"] is None and not (out / "runs" / str(r["number"])).exists() for r in untrained)
@@ -85,8 +97,10 @@ def test_a_search_chooses_a_verified_file_within_the_budget_and_resumes(splits, 
     assert result["test"]["examples"] == len(splits["test"])
     assert sum(line.startswith("trial ") for line in lines) == 3
     assert (out / "trials.md").is_file() and (out / "fit.png").is_file()
-    # resumed: the same study goes on, numbering continues
-    fit(splits, settings, trials=1, resume=True, log=lambda line: None)
+    # resumed: the same study goes on, numbering continues; a start already tried is not queued
+    lines.clear()
+    fit(splits, settings, trials=1, resume=True, start=[start], log=lines.append)
+    assert any(line.endswith("already in the study") for line in lines)
     assert len(json.loads((out / TRIALS_JSON).read_text())) == 4
     other = Settings(out, Budget(max_bytes=TINY_BUDGET + 1), TrainConfig(epochs=2), qat_epochs=1)
     with pytest.raises(ValueError, match="records other settings"):
@@ -129,3 +143,5 @@ def test_the_command_line_needs_a_budget_and_an_end(tmp_path, capsys):
     assert "--hours or --trials" in capsys.readouterr().err
     assert execute(COMMAND, ["tflnlu-fit", "--max_arena_bytes=1000", "--trials=1"]) == 2
     assert "need --target=mcu" in capsys.readouterr().err
+    assert execute(COMMAND, ["tflnlu-fit", "--max_bytes=1000", "--trials=1", "--start=width=50"]) == 2
+    assert "--start: width must be one of" in capsys.readouterr().err

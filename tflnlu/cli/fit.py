@@ -17,6 +17,7 @@ from tflnlu.data.load import load_data
 from tflnlu.data.readers import CLINC_OOS_CHOICES, FORMATS
 from tflnlu.export.options import TARGETS
 from tflnlu.fit.fit import DEFAULT_STUDY, FIT_JSON, TRIALS_JSON, StudyPlace, fit
+from tflnlu.fit.space import Candidate
 from tflnlu.fit.study import Budget, Settings
 from tflnlu.train.config import TrainConfig
 
@@ -43,6 +44,12 @@ def define_flags(define: FlagDefiner) -> None:
     define.integer("qat_epochs", 3, "QAT epochs of every export.", lower_bound=1)
     define.integer("seed", TrainConfig.seed, "Training seed of every trial and the sampler's.", lower_bound=0)
     define.string("teacher", None, "A trained fp32 run every trial distills from (tflnlu-train --teacher).")
+    define.multi_string(
+        "start",
+        [],
+        "A configuration the search tries first, as in trials.json's key "
+        "(e.g. dpq=16x8,min_count=3,width=64,pooling=max,weight_bits=4); repeatable.",
+    )
     define.bool("pareto", False, "Two objectives (dev score, bytes): the whole front, not only the best.")
     define.string("storage", None, "Optuna storage URL shared by workers (default: SQLite in --out).")
     define.string("study", DEFAULT_STUDY, "Study name inside --storage.")
@@ -71,6 +78,7 @@ def main(values, positional: list[str]) -> int:
     if not values.hours and not values.trials and not values.storage:
         raise UsageError("give --hours or --trials: a search needs an end")
     budget = budget_from(values)
+    start = start_candidates(values.start)
     splits, _ = load_data(
         values.data,
         values.format,
@@ -89,8 +97,17 @@ def main(values, positional: list[str]) -> int:
         trials=values.trials,
         resume=values.resume,
         overwrite=values.overwrite,
+        start=start,
     )
     return 0
+
+
+def start_candidates(keys: list[str]) -> list[Candidate]:
+    """--start values parsed before any data is read (a typo fails in a second)."""
+    try:
+        return [Candidate.from_key(key) for key in keys]
+    except ValueError as error:
+        raise UsageError(f"--start: {error}") from None
 
 
 COMMAND = Command(

@@ -63,7 +63,8 @@ class StudyPlace:
 
 
 def fit(splits: dict, settings: Settings, place: StudyPlace = StudyPlace(), **limits) -> dict:
-    """Search, choose, evaluate: the whole job. `limits`: hours, trials, resume, overwrite, log.
+    """Search, choose, evaluate: the whole job. `limits`: hours, trials, resume, overwrite, log,
+    start (candidates the study tries first).
 
     Returns what fit.json holds."""
     log = limits.get("log", print)
@@ -71,6 +72,7 @@ def fit(splits: dict, settings: Settings, place: StudyPlace = StudyPlace(), **li
     log("checking that the budget is reachable: the smallest configuration's size ...")
     check_reachable(splits["train"], settings.budget)
     study = open_study(settings, place)
+    start_from(study, limits.get("start", ()), log=log)
     hours, trials = limits.get("hours"), limits.get("trials")
     log(
         f"searching{f' for {hours:g} h' if hours else ''}{f', at most {trials} trials' if trials else ''} "
@@ -111,6 +113,17 @@ def open_study(settings: Settings, place: StudyPlace) -> optuna.Study:
         directions=directions,
         load_if_exists=True,
     )
+
+
+def start_from(study: optuna.Study, candidates, *, log=print) -> None:
+    """Queue candidates a user already knows (their hand-tuned configuration, say) as the first
+    trials; one already in the study, queued or tried, is not queued again (workers and
+    --resume run the same command)."""
+    for candidate in candidates:
+        before = len(study.get_trials(deepcopy=False))
+        study.enqueue_trial(candidate.params(), skip_if_exists=True)
+        queued = len(study.get_trials(deepcopy=False)) > before
+        log(f"start: {candidate.describe()} {'queued' if queued else 'already in the study'}")
 
 
 def worker_seed(seed: int) -> int:

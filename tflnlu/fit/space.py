@@ -65,6 +65,26 @@ class Candidate:
         """The candidate as one short string (a study attribute's name)."""
         return ",".join(f"{name}={value}" for name, value in asdict(self).items())
 
+    @classmethod
+    def from_key(cls, key: str) -> Candidate:
+        """The inverse of `key`: "dpq=16x8,min_count=3,..." (names left out keep their default).
+
+        Values are matched against the space's choices as text, so "4" and "False" parse."""
+        values = {}
+        for part in filter(None, (p.strip() for p in key.split(","))):
+            name, _, text = part.partition("=")
+            if name not in SPACE:
+                raise ValueError(f"unknown parameter {name!r} in {key!r}: expected one of {list(SPACE)}")
+            matches = [choice for choice in SPACE[name] if str(choice) == text.strip()]
+            if not matches:
+                raise ValueError(f"{name} must be one of {[str(c) for c in SPACE[name]]}, got {text!r}")
+            values[name] = matches[0]
+        return cls(**values)
+
+    def params(self) -> dict:
+        """The candidate as an Optuna trial's parameters (for `enqueue_trial`)."""
+        return asdict(self)
+
     def describe(self) -> str:
         bits = f"int{self.weight_bits}{' per-channel' if self.per_channel else ''}"
         return f"DPQ {self.dpq} min_count {self.min_count} width {self.width} {self.pooling} {bits}"

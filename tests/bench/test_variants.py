@@ -60,3 +60,29 @@ def test_a_variant_passes_its_weight_bits_to_the_export(monkeypatch, tmp_path):
     variants.run_variant(by_name["dpq_sx_k4_d16_min2_int4"], context)
     variants.run_variant(by_name["dpq_sx_k4_d16_min2"], context)
     assert [(o.weight_bits, o.per_channel, o.qat_epochs) for o in seen] == [(4, False, 3), (8, False, 3)]
+
+
+def test_a_resumed_benchmark_continues_an_interrupted_run_from_its_checkpoint(tiny_massive, tmp_path):
+    """A stopped session must not cost the hours of a half-trained 65-language run."""
+    import pytest
+
+    from tflnlu.data.readers import read_splits
+
+    splits = read_splits(tiny_massive, "massive").splits
+    small = {"embed_dim": 16, "dpq_d": 4, "dpq_k": 4, "width": 8, "max_len": 12}
+    config = TrainConfig(epochs=3, patience=10)
+
+    def interrupt_after_epoch_1(line):
+        if line.strip().startswith("epoch 1/"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        variants.Context(splits, tmp_path, config, interrupt_after_epoch_1, encoder=small).run_dir(
+            "full", variants.RUNS["full"]
+        )
+    lines = []
+    resumed = variants.Context(splits, tmp_path, config, lines.append, encoder=small, resume=True)
+    directory = resumed.run_dir("full", variants.RUNS["full"])
+    assert lines[0].startswith(f"resuming {directory} after epoch 1")
+    assert [line.split()[1] for line in lines if line.startswith("epoch")] == ["2/3", "3/3"]
+    assert (directory / "metrics.json").is_file()

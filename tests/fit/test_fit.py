@@ -124,6 +124,22 @@ def test_a_two_objective_study_in_any_storage_url(splits, tmp_path):
     assert result["pareto_front"] == [0]
 
 
+def test_a_configuration_proposed_again_is_on_the_front_once():
+    from tflnlu.fit.report import pareto_front
+
+    def row(number, candidate, real_bytes, dev_score):
+        return {
+            "number": number,
+            "state": "COMPLETE",
+            "candidate": candidate,
+            "real_bytes": real_bytes,
+            "dev_score": dev_score,
+        }
+
+    rows = [row(0, "a", 100, 0.9), row(1, "b", 80, 0.8), row(2, "a", 100, 0.9), row(3, "c", 90, 0.7)]
+    assert [r["number"] for r in pareto_front(rows)] == [1, 0]
+
+
 def test_the_budget_is_the_tightest_limit():
     from tflnlu.fit.size_model import SizeEstimate
 

@@ -56,11 +56,13 @@ class Context:
     qat_epochs: int = 3
     encoder: dict = field(default_factory=dict)  # encoder/head options shared by every run (width, pooling)
     per_channel: bool = True  # int8 weight scales of the exports
+    resume: bool = False  # a run interrupted mid-training continues from its last finished epoch
 
     def run_dir(self, name: str, model_options: dict) -> Path:
         """The run `name`, trained on first use (kept across --resume). A run's own encoder
         options (a student's width) win over the benchmark's; its `teacher` names another
-        run, trained first."""
+        run, trained first. With `resume`, a run cut off mid-training (a stopped session: the
+        65-language runs take hours) goes on from its checkpoint instead of starting again."""
         directory = self.work / "runs" / name
         if not (directory / "weights.h5").is_file() or not (directory / "metrics.json").is_file():
             train_fields = {f.name for f in dataclasses.fields(TrainConfig)}
@@ -70,7 +72,15 @@ class Context:
                 train_options["teacher"] = str(self.run_dir(teacher, RUNS[teacher]))
             options = {**self.encoder, **{k: v for k, v in model_options.items() if k not in train_fields}}
             config = dataclasses.replace(self.train_config, **train_options)
-            train(self.splits, directory, options, config, overwrite=True, log=self.log)
+            train(
+                self.splits,
+                directory,
+                options,
+                config,
+                resume=self.resume,
+                overwrite=not self.resume,
+                log=self.log,
+            )
         return directory
 
 

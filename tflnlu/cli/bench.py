@@ -153,10 +153,11 @@ def run(
         splits,
         work,
         train_config,
-        lambda line: None,
+        lambda line: log(f"    {line}"),  # each epoch of a training: progress on long runs
         qat_epochs=qat_epochs,
         encoder=encoder or {},
         per_channel=per_channel,
+        resume=resume,
     )
     steps = [v.name for v in variants] + ([FASTTEXT] if fasttext_cutoffs else [])
     started, done_seconds = time.monotonic(), []

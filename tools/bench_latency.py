@@ -14,8 +14,10 @@ from an int8 table against the shortest code-based builtin chains (8-bit codes: 
 CAST, ADD, GATHER, RESHAPE; 4-bit packed codes: four more ops), each followed by the
 same 128 -> 32 projection. It shows what a builtin lowering costs per op in LiteRT.
 
-Part 3, the fused kernel alone: tools/bench_kernel.c times the C core for 32 tokens next to
-one GATHER's work (row copies from the uncompressed int8 table), with no runtime around them.
+Part 3, the fused kernel alone: tools/bench_kernel.c times the C core for 32 tokens, unpacking
+the codes (`kernel_ns`: the C API kernel, TFLite-Micro) and through the expanded table the
+delegate builds at prepare (`expanded_ns`, `expanded_table_bytes`), next to one GATHER's work
+(row copies from the uncompressed int8 table), with no runtime around them.
 """
 
 from __future__ import annotations

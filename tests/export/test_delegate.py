@@ -88,6 +88,33 @@ def test_out_of_range_ids_fail_the_invocation_with_a_message_and_never_read_past
     assert custom.raw_one(np.zeros(12, np.int32))[0].shape  # still usable afterwards
 
 
+def test_the_expanded_table_is_built_once_per_node_and_freed_with_the_interpreter(files):
+    """The delegate's fast path is really taken (the equality tests above then cover it), and
+    its ~256 * d bytes go with the interpreter."""
+    import ctypes
+    import gc
+
+    from ai_edge_litert.interpreter import Interpreter, load_delegate
+
+    live = ctypes.CDLL(str(delegate_library())).tflnlu_delegate_live_tables
+    live.restype = ctypes.c_int64
+    model_bytes, _, vocab_size = files
+    gc.collect()
+    before = live()
+    interpreter = Interpreter(
+        model_content=model_bytes["custom"], experimental_delegates=[load_delegate(str(delegate_library()))]
+    )
+    interpreter.allocate_tensors()
+    runner = interpreter.get_signature_runner()
+    key = next(iter(runner.get_input_details()))
+    runner(**{key: _random_ids(vocab_size, count=1)})
+    runner(**{key: _random_ids(vocab_size, count=1)})
+    assert live() == before + 1
+    del runner, interpreter
+    gc.collect()
+    assert live() == before
+
+
 def test_the_delegate_refuses_options():
     from ai_edge_litert.interpreter import load_delegate
 

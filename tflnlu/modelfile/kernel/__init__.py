@@ -46,15 +46,40 @@ def load_kernel() -> ctypes.CDLL:
     function = library.tflnlu_codebook_lookup
     function.restype = ctypes.c_int32
     function.argtypes = [ctypes.POINTER(LookupShape), ctypes.c_void_p, ctypes.c_int32] + [ctypes.c_void_p] * 3
+    library.tflnlu_expanded_lookup.restype = ctypes.c_int32
+    library.tflnlu_expanded_lookup.argtypes = function.argtypes
+    library.tflnlu_expanded_table_bytes.restype = ctypes.c_int64
+    library.tflnlu_expanded_table_bytes.argtypes = [ctypes.POINTER(LookupShape)]
+    library.tflnlu_expand_codebook.restype = ctypes.c_int32
+    library.tflnlu_expand_codebook.argtypes = [ctypes.POINTER(LookupShape), ctypes.c_void_p, ctypes.c_void_p]
     return library
 
 
+def _expanded_table(shape: LookupShape, codebook: np.ndarray) -> np.ndarray:
+    """The table the delegate builds at prepare (codebook_lookup.h), or ValueError."""
+    library = load_kernel()
+    size = library.tflnlu_expanded_table_bytes(ctypes.byref(shape))
+    table = np.zeros(max(size, 0), np.int8)
+    if size < 0 or library.tflnlu_expand_codebook(
+        ctypes.byref(shape), codebook.ctypes.data, table.ctypes.data
+    ):
+        raise ValueError(f"invalid lookup shape {[getattr(shape, f) for f, _ in LookupShape._fields_]}")
+    return table
+
+
 def codebook_lookup(
-    ids: np.ndarray, packed: np.ndarray, codebook: np.ndarray, bits: int, num_groups: int
+    ids: np.ndarray,
+    packed: np.ndarray,
+    codebook: np.ndarray,
+    bits: int,
+    num_groups: int,
+    *,
+    expanded: bool = False,
 ) -> tuple[np.ndarray, int]:
     """int8 embeddings [*ids.shape, D * sub_dim] and the count of out-of-range ids or codes.
 
     packed: [V, row_bytes] int8 codes (as `pack_codes` writes them); codebook: [D, K, sub_dim] int8.
+    `expanded`: through the expanded table (the delegate's path), which must give the same.
     """
     ids = np.ascontiguousarray(ids, dtype=np.int32)
     packed = np.ascontiguousarray(packed, dtype=np.int8)
@@ -64,13 +89,13 @@ def codebook_lookup(
         raise ValueError(f"codebook has {groups} groups, expected {num_groups}")
     shape = LookupShape(packed.shape[0], packed.shape[1], bits, num_groups, num_codes, sub_dim)
     output = np.zeros((*ids.shape, num_groups * sub_dim), np.int8)
-    status = load_kernel().tflnlu_codebook_lookup(
-        ctypes.byref(shape),
-        ids.ctypes.data,
-        ids.size,
-        packed.ctypes.data,
-        codebook.ctypes.data,
-        output.ctypes.data,
+    if expanded:
+        table = _expanded_table(shape, codebook)
+        lookup, source = load_kernel().tflnlu_expanded_lookup, table.ctypes.data
+    else:
+        lookup, source = load_kernel().tflnlu_codebook_lookup, codebook.ctypes.data
+    status = lookup(
+        ctypes.byref(shape), ids.ctypes.data, ids.size, packed.ctypes.data, source, output.ctypes.data
     )
     if status < 0:
         raise ValueError(f"invalid lookup shape {[getattr(shape, f) for f, _ in LookupShape._fields_]}")

@@ -90,3 +90,118 @@ int32_t tflnlu_codebook_lookup(const TflnluLookupShape* shape, const int32_t* id
   }
   return bad;
 }
+
+/* The expanded table (see codebook_lookup.h): one entry per (byte position, byte value). */
+static int32_t codes_per_byte(const TflnluLookupShape* s) { return 8 / s->bits; }
+
+static int64_t entry_bytes(const TflnluLookupShape* s) { return (int64_t)codes_per_byte(s) * s->sub_dim; }
+
+int64_t tflnlu_expanded_table_bytes(const TflnluLookupShape* shape) {
+  if (!valid_shape(shape)) return -1;
+  return (int64_t)shape->row_bytes * 256 * (entry_bytes(shape) + 1); /* the rows, then a uint8 count each */
+}
+
+int32_t tflnlu_expand_codebook(const TflnluLookupShape* shape, const int8_t* codebook, int8_t* table) {
+  const int32_t per_byte = codes_per_byte(shape), mask = (1 << shape->bits) - 1;
+  int64_t span;
+  uint8_t* counts;
+  int32_t b, v, j;
+  if (!valid_shape(shape)) return -1;
+  span = entry_bytes(shape);
+  counts = (uint8_t*)(table + (int64_t)shape->row_bytes * 256 * span);
+  memset(table, 0, (size_t)tflnlu_expanded_table_bytes(shape));
+  for (b = 0; b < shape->row_bytes; ++b) {
+    for (v = 0; v < 256; ++v) {
+      int8_t* entry = table + ((int64_t)b * 256 + v) * span;
+      for (j = 0; j < per_byte && b * per_byte + j < shape->num_groups; ++j) {
+        const int32_t group = b * per_byte + j, code = (v >> (shape->bits * j)) & mask;
+        if (code >= shape->num_codes) {
+          ++counts[b * 256 + v]; /* its rows stay zeros */
+          continue;
+        }
+        memcpy(entry + j * shape->sub_dim, codebook + ((int64_t)group * shape->num_codes + code) * shape->sub_dim,
+               (size_t)shape->sub_dim);
+      }
+    }
+  }
+  return 0;
+}
+
+/* One entry into the output; `bytes` is a constant in the common cases (see copy_row). */
+static void copy_entry(int8_t* out, const int8_t* entry, int64_t bytes) {
+  switch (bytes) {
+    case 8:
+      memcpy(out, entry, 8);
+      break;
+    case 16:
+      memcpy(out, entry, 16);
+      break;
+    case 32:
+      memcpy(out, entry, 32);
+      break;
+    default:
+      memcpy(out, entry, (size_t)bytes);
+  }
+}
+
+#define COPY_ENTRIES(bytes)                                                                    \
+  for (b = 0; b < row_bytes; ++b) memcpy(out_row + b * (bytes), table + ((int64_t)b * 256 + row[b] + 128) * (bytes), \
+                                         (size_t)(bytes))
+
+/* One packed row's entries, with the entry size a constant in the common cases (see copy_row). */
+static void copy_entries(int8_t* out_row, const int8_t* row, const int8_t* table, int32_t row_bytes, int64_t span) {
+  int32_t b;
+  switch (span) {
+    case 8:
+      COPY_ENTRIES(8);
+      break;
+    case 16:
+      COPY_ENTRIES(16);
+      break;
+    case 32:
+      COPY_ENTRIES(32);
+      break;
+    default:
+      COPY_ENTRIES(span);
+  }
+}
+#undef COPY_ENTRIES
+
+int32_t tflnlu_expanded_lookup(const TflnluLookupShape* shape, const int32_t* ids, int32_t num_ids,
+                               const int8_t* packed, const int8_t* table, int8_t* output) {
+  int64_t span, width, last;
+  const uint8_t* counts;
+  int32_t bad = 0, check_codes, i, b;
+  if (!valid_shape(shape) || num_ids < 0) return -1;
+  span = entry_bytes(shape);
+  width = (int64_t)shape->num_groups * shape->sub_dim;
+  last = width - (int64_t)(shape->row_bytes - 1) * span; /* the last byte may hold fewer codes */
+  counts = (const uint8_t*)(table + (int64_t)shape->row_bytes * 256 * span);
+  check_codes = shape->num_codes < (1 << shape->bits);
+  for (i = 0; i < num_ids; ++i) {
+    int8_t* out_row = output + (int64_t)i * width;
+    const int32_t id = ids[i];
+    const int8_t* row;
+    if (id < 0 || id >= shape->vocab_size) {
+      memset(out_row, 0, (size_t)width);
+      ++bad;
+      continue;
+    }
+    row = packed + (int64_t)id * shape->row_bytes;
+    if (last == span && !check_codes) { /* every byte full, every code valid: the common case */
+      copy_entries(out_row, row, table, shape->row_bytes, span);
+      continue;
+    }
+    for (b = 0; b < shape->row_bytes - 1; ++b) {
+      const int32_t value = (int32_t)row[b] + 128;
+      copy_entry(out_row + b * span, table + ((int64_t)b * 256 + value) * span, span);
+      if (check_codes) bad += counts[b * 256 + value];
+    }
+    {
+      const int32_t value = (int32_t)row[b] + 128;
+      memcpy(out_row + b * span, table + ((int64_t)b * 256 + value) * span, (size_t)last);
+      if (check_codes) bad += counts[b * 256 + value];
+    }
+  }
+  return bad;
+}

@@ -34,6 +34,23 @@ typedef struct {
 int32_t tflnlu_codebook_lookup(const TflnluLookupShape* shape, const int32_t* ids, int32_t num_ids,
                                const int8_t* packed, const int8_t* codebook, int8_t* output);
 
+/* The expanded table: the same lookup with the unpacking done once. For every byte position
+ * of a packed row and every one of its 256 values, the codebook rows its codes select (zeros for
+ * a code >= K), laid out [row_bytes][256][8 / bits * sub_dim], then a count of the codes >= K of
+ * each [row_bytes][256] as uint8. A lookup is then row_bytes copies per id, as fast as a GATHER
+ * of the uncompressed table, for about 256 * d bytes of RAM: worth it where the codebook is a
+ * constant (the delegate builds it once at prepare), not on a microcontroller.
+ * Returns the table's bytes, or -1 for an invalid shape. */
+int64_t tflnlu_expanded_table_bytes(const TflnluLookupShape* shape);
+
+/* Writes the table (tflnlu_expanded_table_bytes(shape) bytes) from the int8 codebook
+ * [D * K, sub_dim]. Returns 0, or -1 for an invalid shape (nothing written). */
+int32_t tflnlu_expand_codebook(const TflnluLookupShape* shape, const int8_t* codebook, int8_t* table);
+
+/* tflnlu_codebook_lookup's output and return value, read from the expanded table. */
+int32_t tflnlu_expanded_lookup(const TflnluLookupShape* shape, const int32_t* ids, int32_t num_ids,
+                               const int8_t* packed, const int8_t* table, int8_t* output);
+
 #ifdef __cplusplus
 }
 #endif

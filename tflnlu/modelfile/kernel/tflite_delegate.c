@@ -13,6 +13,13 @@
  * - tflnlu_delegate_create / tflnlu_delegate_delete: the same for JNI (android_demo).
  * - tflnlu_delegate_take_errors: ids or codes out of range since the last call, over every
  *   delegate of the process (their rows are zeros, and the invocation fails with a message).
+ * - tflnlu_delegate_live_tables: expanded tables allocated and not yet freed (tests).
+ *
+ * Speed: a constant codebook (every tflnlu export) is expanded once, at prepare, into a table of
+ * about 256 * d bytes (codebook_lookup.h), so an invocation copies row_bytes entries per id
+ * instead of unpacking codes: the custom op then costs what a GATHER of the uncompressed int8
+ * table costs. The table is freed with the node; a codebook that is not a constant, or a table
+ * over MAX_TABLE_BYTES, runs the unpacking core instead (the same output).
  */
 #include <stdatomic.h>
 #include <stdint.h>
@@ -25,6 +32,7 @@
 #define OP_NAME "TFLNLU_CODEBOOK_LOOKUP"
 #define OPTIONS_FORMAT 1
 #define MAX_RANK 6
+#define MAX_TABLE_BYTES (1 << 20)
 
 #if defined(_WIN32)
 #define TFLNLU_EXPORT __declspec(dllexport)
@@ -33,11 +41,14 @@
 #endif
 
 static atomic_llong g_errors;
+static atomic_llong g_live_tables;
 
-/* One claimed node: its tensors and its options. */
+/* One claimed node: its tensors, its options and its expanded table (NULL: none). */
 typedef struct {
   int ids, codes, codebook, output;
   int32_t bits, num_groups, num_codes;
+  int8_t* table;
+  const void* table_source; /* the codebook data the table was built from */
 } LookupNode;
 
 /* One delegate kernel: the claimed nodes of one subset, in execution order. */
@@ -91,9 +102,21 @@ static void* kernel_init(TfLiteContext* context, const char* buffer, size_t leng
   return kernel;
 }
 
+static void free_table(LookupNode* node) {
+  if (node->table == NULL) return;
+  free(node->table);
+  node->table = NULL;
+  node->table_source = NULL;
+  atomic_fetch_sub(&g_live_tables, 1);
+}
+
 static void kernel_free(TfLiteContext* context, void* buffer) {
+  LookupKernel* kernel = (LookupKernel*)buffer;
+  int i;
   (void)context;
-  free(buffer);
+  if (kernel == NULL) return;
+  for (i = 0; i < kernel->count; ++i) free_table(&kernel->nodes[i]);
+  free(kernel);
 }
 
 static int tensor_ok(const TfLiteContext* context, int index, int type, int min_rank, int max_rank) {
@@ -118,8 +141,43 @@ static int shape_ok(const TfLiteContext* context, const LookupNode* node) {
   return (uint64_t)codes->bytes >= (uint64_t)(rows * row_bytes) && (uint64_t)codebook->bytes >= (uint64_t)(book_rows * sub_dim);
 }
 
+/* The core's view of a node whose tensors shape_ok accepted. */
+static TflnluLookupShape lookup_shape(const TfLiteContext* context, const LookupNode* node) {
+  TflnluLookupShape shape;
+  shape.vocab_size = context->tensors[node->codes].dims->data[0];
+  shape.row_bytes = context->tensors[node->codes].dims->data[1];
+  shape.bits = node->bits;
+  shape.num_groups = node->num_groups;
+  shape.num_codes = node->num_codes;
+  shape.sub_dim = context->tensors[node->codebook].dims->data[1];
+  return shape;
+}
+
+/* The expanded table of a constant codebook, built once (again only if the data moved). A table
+ * that cannot be had (not a constant, too big, no memory) is no error: the core unpacks instead. */
+static void expand_node(const TfLiteContext* context, LookupNode* node) {
+  const TfLiteTensor* codebook = &context->tensors[node->codebook];
+  const TflnluLookupShape shape = lookup_shape(context, node);
+  const int64_t bytes = tflnlu_expanded_table_bytes(&shape);
+  if (node->table != NULL && node->table_source == codebook->data.raw) return;
+  free_table(node);
+  if (codebook->allocation_type != kTfLiteMmapRo || codebook->data.raw == NULL || bytes < 0 ||
+      bytes > MAX_TABLE_BYTES) {
+    return;
+  }
+  node->table = (int8_t*)malloc((size_t)bytes);
+  if (node->table == NULL) return;
+  if (tflnlu_expand_codebook(&shape, codebook->data.int8, node->table) != 0) {
+    free(node->table);
+    node->table = NULL;
+    return;
+  }
+  node->table_source = codebook->data.raw;
+  atomic_fetch_add(&g_live_tables, 1);
+}
+
 /* The output's shape: the ids' shape, then D, then d / D (the codebook's second dimension). */
-static TfLiteStatus prepare_node(TfLiteContext* context, const LookupNode* node) {
+static TfLiteStatus prepare_node(TfLiteContext* context, LookupNode* node) {
   const TfLiteIntArray* ids;
   TfLiteTensor* output;
   TfLiteIntArray* shape;
@@ -134,6 +192,7 @@ static TfLiteStatus prepare_node(TfLiteContext* context, const LookupNode* node)
     context->ReportError(context, OP_NAME ": the op's options do not match its codes and codebook tensors");
     return kTfLiteError;
   }
+  expand_node(context, node);
   ids = context->tensors[node->ids].dims;
   output = &context->tensors[node->output];
   rank = ids->size + 2;
@@ -152,7 +211,7 @@ static TfLiteStatus prepare_node(TfLiteContext* context, const LookupNode* node)
 }
 
 static TfLiteStatus kernel_prepare(TfLiteContext* context, TfLiteNode* node) {
-  const LookupKernel* kernel = (const LookupKernel*)node->user_data;
+  LookupKernel* kernel = (LookupKernel*)node->user_data;
   int i;
   if (kernel == NULL || kernel->count < 0) return kTfLiteError;
   for (i = 0; i < kernel->count; ++i) {
@@ -173,22 +232,20 @@ static TfLiteStatus invoke_node(TfLiteContext* context, const LookupNode* node) 
   const TfLiteTensor* codes = &context->tensors[node->codes];
   const TfLiteTensor* codebook = &context->tensors[node->codebook];
   TfLiteTensor* output = &context->tensors[node->output];
-  TflnluLookupShape shape;
+  const TflnluLookupShape shape = lookup_shape(context, node);
   int32_t result, num_ids = elements(ids->dims);
-  shape.vocab_size = codes->dims->data[0];
-  shape.row_bytes = codes->dims->data[1];
-  shape.bits = node->bits;
-  shape.num_groups = node->num_groups;
-  shape.num_codes = node->num_codes;
-  shape.sub_dim = codebook->dims->data[1];
   if ((uint64_t)output->bytes < (uint64_t)num_ids * (uint64_t)node->num_groups * (uint64_t)shape.sub_dim ||
       (uint64_t)codebook->bytes < (uint64_t)node->num_groups * (uint64_t)node->num_codes * (uint64_t)shape.sub_dim ||
       (uint64_t)codes->bytes < (uint64_t)shape.vocab_size * (uint64_t)shape.row_bytes) {
     context->ReportError(context, OP_NAME ": tensor sizes do not match the op's options");
     return kTfLiteError;
   }
-  result = tflnlu_codebook_lookup(&shape, ids->data.i32, num_ids, codes->data.int8, codebook->data.int8,
-                                  output->data.int8);
+  if (node->table != NULL && node->table_source == codebook->data.raw) {
+    result = tflnlu_expanded_lookup(&shape, ids->data.i32, num_ids, codes->data.int8, node->table, output->data.int8);
+  } else {
+    result = tflnlu_codebook_lookup(&shape, ids->data.i32, num_ids, codes->data.int8, codebook->data.int8,
+                                    output->data.int8);
+  }
   if (result == 0) return kTfLiteOk;
   atomic_fetch_add(&g_errors, result < 0 ? 1 : result);
   context->ReportError(context, OP_NAME ": %d ids or codes out of range (their rows are zeros)", (int)result);
@@ -247,6 +304,8 @@ TFLNLU_EXPORT TfLiteDelegate* tflnlu_delegate_create(void) {
 TFLNLU_EXPORT void tflnlu_delegate_delete(TfLiteDelegate* delegate) { free(delegate); }
 
 TFLNLU_EXPORT int64_t tflnlu_delegate_take_errors(void) { return (int64_t)atomic_exchange(&g_errors, 0); }
+
+TFLNLU_EXPORT int64_t tflnlu_delegate_live_tables(void) { return (int64_t)atomic_load(&g_live_tables); }
 
 TFLNLU_EXPORT TfLiteDelegate* tflite_plugin_create_delegate(const char* const* keys, const char* const* values,
                                                             size_t count, void (*report_error)(const char*)) {

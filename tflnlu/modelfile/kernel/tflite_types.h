@@ -20,6 +20,7 @@ typedef enum { kTfLiteOk = 0, kTfLiteError = 1 } TfLiteStatus;
 typedef enum { kTfLiteInt32 = 2, kTfLiteInt8 = 9 } TfLiteType; /* the values this op uses */
 enum { kTfLiteBuiltinCustom = 32, kTfLiteBuiltinDelegate = 51 };
 enum { kTfLiteDelegateFlagsAllowDynamicTensors = 1 };
+enum { kTfLiteMmapRo = 1 }; /* TfLiteAllocationType: a constant of the model file */
 
 typedef struct {
   int size;

@@ -27,6 +27,7 @@ UNIT_TESTS = (
     "TokenizerTest",
     "VocabularyTest",
     "HashedVocabularyTest",
+    "SubwordsTest",
     "BioDecoderTest",
     "JsonTest",
     "ModelMetadataTest",
@@ -133,6 +134,26 @@ def test_java_hashed_vocabulary_equals_python_on_random_strings(java_hash, data)
     vocab, words, ask = java_hash
     token = data.draw(st.one_of(st.sampled_from(words), st.text(st.characters(blacklist_categories=["Cs"]))))
     assert ask(token) == (f"{word_hash(token, vocab.seed):016x}", vocab.id(token))
+
+
+@pytest.fixture(scope="module")
+def java_subwords(classpath):
+    from tflnlu.data.subwords import SubwordSpec
+
+    spec = SubwordSpec(min_n=2, max_n=6, buckets=(1 << 24) - 3, per_token=20)
+    with java_server(classpath, "SubwordServer", first_line=spec.to_json()) as ask:
+        yield spec, ask
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(token=st.text(st.characters(blacklist_categories=["Cs"]), max_size=12))
+def test_java_subword_ids_equal_python_on_random_strings(java_subwords, token):
+    """Any token (supplementary characters: two UTF-16 units in Java, one code point in both
+    specifications): the same n-grams and the same bucket ids."""
+    from tflnlu.data.subwords import ngrams, token_subword_ids
+
+    spec, ask = java_subwords
+    assert ask(token) == [ngrams(token, spec), token_subword_ids(token, spec)]
 
 
 def test_golden_file_is_reproduced_by_java(classpath, builtin_export):

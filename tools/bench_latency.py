@@ -4,7 +4,7 @@
         --exports=uncompressed_int8:bench/hwu64_3/exports/full_qat_int8,builtin:...,custom_op:... \\
         --results=tools/results/latency_hwu64.json
 
-Part 1, whole models: each export directory's model.tflite runs its own golden.jsonl ids
+Part 1, whole models (the first export is the baseline of the paired ratios): each export directory's model.tflite runs its own golden.jsonl ids
 (real utterances) in two harnesses, the Python `Interpreter` (a custom-op file with the tflnlu
 delegate) and LiteRT's C API CompiledModel (a custom-op file with the tflnlu kernel). Rounds are interleaved across models so that machine noise hits all of them
 alike; a model's latency is the median over rounds of the per-utterance median.
@@ -58,9 +58,25 @@ def interleaved_latency(runners: dict, inputs: dict, rounds: int) -> dict:
                 runner.raw_one(ids)
             per_round[name].append(float(np.median(runner.latencies)) * 1e6)
     return {
-        name: {"median_us": float(np.median(v)), "min_round_us": float(np.min(v))}
+        name: {"median_us": float(np.median(v)), "min_round_us": float(np.min(v)), "per_round_us": v}
         for name, v in per_round.items()
     }
+
+
+def paired_ratios(latency: dict, baseline: str) -> dict:
+    """Each file's latency over the baseline file's (the first export) on the same route, per
+    round, and the median of those ratios: the machine's speed drifts between rounds (by up
+    to 40% here), a round's files share it, so the paired ratio is the steadier number."""
+    ratios = {}
+    for name, measured in latency.items():
+        export, route = name.split("/")
+        base = latency[f"{baseline}/{route}"]["per_round_us"]
+        per_round = np.array(measured["per_round_us"]) / np.array(base)
+        ratios[name] = {
+            "median": float(np.median(per_round)),
+            "rounds_at_most_1": float(np.mean(per_round <= 1.0)),
+        }
+    return ratios
 
 
 def whole_models(exports: dict[str, Path], rounds: int, utterances: int) -> dict:
@@ -74,7 +90,9 @@ def whole_models(exports: dict[str, Path], rounds: int, utterances: int) -> dict
         runners[f"{name}/interpreter"], inputs[f"{name}/interpreter"] = LiteRTModel(model), ids
         runners[f"{name}/compiled_model"], inputs[f"{name}/compiled_model"] = LiteRTCustomOpModel(model), ids
         files[name]["custom_op"] = CUSTOM_OP_NAME in ops
-    return {"files": files, "latency": interleaved_latency(runners, inputs, rounds)}
+    latency = interleaved_latency(runners, inputs, rounds)
+    baseline = next(iter(exports))
+    return {"files": files, "latency": latency, f"ratio_to_{baseline}": paired_ratios(latency, baseline)}
 
 
 class _InvokeRunner:

@@ -76,3 +76,32 @@ def test_tflnlu_eval_lists_languages_worst_first():
     )
     assert text.splitlines()[1].split() == ["de", "50", "utterances", "intent", "0.7000", "slot", "F1", "n/a"]
     assert text.splitlines()[2].split()[:2] == ["en", "1,000"]
+
+
+def test_unseen_span_f1_scores_only_spans_with_a_word_training_never_had():
+    """Gold and predicted spans alike are kept when they hold an unseen word."""
+    import numpy as np
+
+    from tflnlu.data.example import Example
+    from tflnlu.nlu.encode import LabelSet
+    from tflnlu.nlu.scoring import score_outputs, seen_words
+
+    train = [Example("play jazz", ("play", "jazz"), ("O", "B-genre"), "play")]
+    test = [
+        Example("play zydeco", ("play", "zydeco"), ("O", "B-genre"), "play"),  # unseen, found
+        Example("play jazz", ("play", "jazz"), ("O", "B-genre"), "play"),  # seen: not counted
+        Example("play polka now", ("play", "polka", "now"), ("O", "B-genre", "O"), "play"),  # unseen, missed
+    ]
+    labels = LabelSet(["play"], ["O", "B-genre", "I-genre"], [])
+    predicted_tags = [[0, 1], [0, 0], [0, 0, 1]]  # the last one predicts "now" (also unseen) as a genre
+    slot_logits = np.full((3, 3, 3), -9.0)
+    for row, tags in enumerate(predicted_tags):
+        for t, tag in enumerate(tags):
+            slot_logits[row, t, tag] = 9.0
+    metrics = score_outputs(np.zeros((3, 1)), slot_logits, test, labels, seen=seen_words(train))
+    assert metrics["unseen_slot_spans"] == 2
+    assert metrics["unseen_slot_recall"] == pytest.approx(1 / 2)
+    assert metrics["unseen_slot_precision"] == pytest.approx(1 / 2)  # "now" is a wrong unseen span
+    assert metrics["unseen_slot_f1"] == pytest.approx(1 / 2)
+    assert metrics["slot_recall"] == pytest.approx(1 / 3)  # the seen "jazz" is missed overall
+    assert "unseen_slot_f1" not in score_outputs(np.zeros((3, 1)), slot_logits, test, labels)

@@ -25,7 +25,7 @@ from tflnlu.modelfile.flatbuffer import read_model
 from tflnlu.modelfile.size import size_report
 from tflnlu.models.joint import EMBEDDING_LAYER, ENCODER, build_model
 from tflnlu.nlu.encode import encode
-from tflnlu.nlu.scoring import evaluate
+from tflnlu.nlu.scoring import evaluate, seen_words
 from tflnlu.runtime.litert import LiteRTModel
 from tflnlu.tf import keras
 from tflnlu.train.config import TrainConfig
@@ -295,7 +295,7 @@ def _fp32_row(run: Run, context: Context, out: Path) -> dict:
     test = context.splits["test"]
     ids = encode(test, run.vocab, run.labels, run.model_config.max_len).ids
     runner = LiteRTModel(model_bytes)
-    metrics = evaluate(runner, ids, test, run.labels)
+    metrics = evaluate(runner, ids, test, run.labels, seen=seen_words(context.splits["train"]))
     return {
         "file_bytes": len(model_bytes),
         "components": size_report(read_model(model_bytes))["components"],

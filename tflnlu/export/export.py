@@ -49,7 +49,7 @@ from tflnlu.modelfile.metadata import HASHED_VOCAB, finish_model
 from tflnlu.modelfile.size import check_budget, size_report
 from tflnlu.models.joint import EMBEDDING_LAYER, ENCODER, PADDING_MASK, build_model
 from tflnlu.nlu.encode import LabelSet, encode, intent_domains
-from tflnlu.nlu.scoring import evaluate, score_outputs
+from tflnlu.nlu.scoring import evaluate, score_outputs, seen_words
 from tflnlu.runtime.litert import LiteRTModel
 from tflnlu.runtime.litert_c import LiteRTCustomOpModel
 from tflnlu.runtime.parser import Parser
@@ -219,14 +219,15 @@ def prepare(run_directory: Path, splits: dict, options: ExportOptions, *, model=
         if vocab is run.vocab
         else encode(splits["test"], run.vocab, run.labels, run.model_config.max_len)
     )
-    fp32 = evaluate(keras_predictor(run.model), run_test.ids, splits["test"], run.labels)
+    seen = seen_words(splits["train"])  # for the slot F1 on spans with a word unseen in training
+    fp32 = evaluate(keras_predictor(run.model), run_test.ids, splits["test"], run.labels, seen=seen)
     if model is None:
         trained = run.model.get_layer(EMBEDDING_LAYER)
         model = build_model(run.model_config, embedding=export_embedding(trained, options, row_order))
         model.get_layer(ENCODER).set_weights(run.model.get_layer(ENCODER).get_weights())
     if options.lookup == "custom" and not isinstance(model.get_layer(EMBEDDING_LAYER), CodebookLookup):
         raise ValueError("--lookup=custom needs a DPQ run: a full embedding has no codes to look up")
-    before = evaluate(keras_predictor(model), encoded["test"].ids, splits["test"], run.labels)
+    before = evaluate(keras_predictor(model), encoded["test"].ids, splits["test"], run.labels, seen=seen)
     log(
         f"fp32 test intent {fp32['intent_accuracy']:.4f}; int8 embedding, before QAT {before['intent_accuracy']:.4f}"
     )
@@ -292,13 +293,14 @@ def verify(
     runner = builtin if options.lookup == "builtin" else LiteRTModel(lowered.model_bytes)  # + the delegate
     started = time.monotonic()
     outputs = runner(test_ids)  # one pass: metrics, agreement and latency all come from it
+    seen = seen_words(prepared.splits["train"])
     result = {
         "lookup": options.lookup,
         "test": {
             "fp32_keras": prepared.fp32_test,
             "before_qat": prepared.before_qat,
-            "qat_keras": score_outputs(*qat_outputs, test, run.labels),
-            "tflite": score_outputs(*outputs, test, run.labels),
+            "qat_keras": score_outputs(*qat_outputs, test, run.labels, seen=seen),
+            "tflite": score_outputs(*outputs, test, run.labels, seen=seen),
         },
         "intent_agreement_with_qat_keras": float(np.mean(outputs[0].argmax(-1) == qat_outputs[0].argmax(-1))),
         "latency": runner.latency_ms(),

@@ -29,7 +29,7 @@ from tflnlu.io import write_bytes_atomic, write_json_atomic
 from tflnlu.modelfile.metadata import read_metadata
 from tflnlu.modelfile.size import BudgetExceeded
 from tflnlu.nlu.encode import LabelSet, encode
-from tflnlu.nlu.scoring import evaluate
+from tflnlu.nlu.scoring import evaluate, seen_words
 from tflnlu.outputs import Each, OutputKind, prepare_output, remove_owned
 from tflnlu.runtime.litert import LiteRTModel
 from tflnlu.runtime.parser import vocabulary_of
@@ -218,12 +218,13 @@ def finish(study: optuna.Study, splits: dict, settings: Settings, *, log=print) 
             f"give more time (--hours) or a larger budget; every trial is in {settings.out / TRIALS_JSON}"
         )
     result = {"chosen": chosen, "pareto_front": [r["number"] for r in front], "trials": len(rows)}
-    result["test"] = _deliver(chosen, splits["test"], settings.out, log=log)
+    seen = seen_words(splits["train"])
+    result["test"] = _deliver(chosen, splits["test"], settings.out, seen=seen, log=log)
     write_json_atomic(settings.out / FIT_JSON, result)
     return result
 
 
-def _deliver(chosen: dict, test: list, out: Path, *, log=print) -> dict | None:
+def _deliver(chosen: dict, test: list, out: Path, *, seen: frozenset[str], log=print) -> dict | None:
     """The chosen file copied to --out and scored on the test split; None when another
     worker of a shared study made it (its file is on that machine)."""
     model = Path(chosen["export"]) / MODEL_FILE
@@ -234,7 +235,7 @@ def _deliver(chosen: dict, test: list, out: Path, *, log=print) -> dict | None:
     if not model.is_file():
         log(f"{line}; trained on {chosen['host']}: its file is {model} there")
         return None
-    metrics = test_metrics(model.read_bytes(), test)
+    metrics = test_metrics(model.read_bytes(), test, seen=seen)
     write_bytes_atomic(out / MODEL_FILE, model.read_bytes())
     slot_f1 = "" if metrics["slot_f1"] is None else f", slot F1 {metrics['slot_f1']:.4f}"
     log(
@@ -252,9 +253,9 @@ def choose(rows: list[dict], budget: Budget) -> dict | None:
     return max(fitting, key=lambda r: (r["dev_score"], -r["real_bytes"]), default=None)
 
 
-def test_metrics(model_bytes: bytes, test: list) -> dict:
+def test_metrics(model_bytes: bytes, test: list, *, seen: frozenset[str] | None = None) -> dict:
     """The file's metrics on the test split in LiteRT (vocabulary and labels from the file)."""
     metadata = read_metadata(model_bytes)
     labels = LabelSet(metadata["intents"], metadata["tags"], metadata["domains"])
     ids = encode(test, vocabulary_of(metadata), labels, metadata["tokenizer"]["max_len"]).ids
-    return evaluate(LiteRTModel(model_bytes), ids, test, labels)
+    return evaluate(LiteRTModel(model_bytes), ids, test, labels, seen=seen)

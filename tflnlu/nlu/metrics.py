@@ -2,9 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from tflnlu.data.example import bio_spans
+
+
+def span_f1(
+    gold: Sequence[set], pred: Sequence[set], keep: Callable[[int, tuple], bool] | None = None
+) -> tuple[float, float, float, int]:
+    """Micro-averaged precision, recall, F1 and gold count over the spans `keep(row, span)`
+    accepts (all when None)."""
+    tp = n_gold = n_pred = 0
+    for row, (gold_spans, pred_spans) in enumerate(zip(gold, pred, strict=True)):
+        if keep is not None:
+            gold_spans = {s for s in gold_spans if keep(row, s)}
+            pred_spans = {s for s in pred_spans if keep(row, s)}
+        tp += len(gold_spans & pred_spans)
+        n_gold += len(gold_spans)
+        n_pred += len(pred_spans)
+    precision = tp / n_pred if n_pred else 0.0
+    recall = tp / n_gold if n_gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1, n_gold
+
+
+def unseen_span_metrics(
+    gold: Sequence[set], pred: Sequence[set], tokens: Sequence[Sequence[str]], seen_words: frozenset[str]
+) -> dict:
+    """Slot F1 on the spans (gold and predicted alike) that contain a word the training split
+    never had: where slot values a model must read from their context, or from their
+    characters, live. `unseen_slot_spans` counts the gold ones."""
+
+    def has_unseen_word(row: int, span: tuple) -> bool:
+        start, end, _ = span
+        return any(word not in seen_words for word in tokens[row][start:end])
+
+    precision, recall, f1, n_gold = span_f1(gold, pred, has_unseen_word)
+    return {
+        "unseen_slot_f1": f1 if n_gold else None,
+        "unseen_slot_precision": precision if n_gold else None,
+        "unseen_slot_recall": recall if n_gold else None,
+        "unseen_slot_spans": n_gold,
+    }
 
 
 def nlu_metrics(
@@ -20,17 +59,13 @@ def nlu_metrics(
     if not (len(gold_intents) == len(pred_intents) == len(gold_tags) == len(pred_tags)):
         raise ValueError("gold and predicted sequences differ in length")
     n = len(gold_intents)
-    correct_intents = tp = n_gold = n_pred = exact = 0
-    for gi, pi, gt, pt in zip(gold_intents, pred_intents, gold_tags, pred_tags, strict=True):
-        gold_spans, pred_spans = bio_spans(gt), bio_spans(pt)
-        tp += len(gold_spans & pred_spans)
-        n_gold += len(gold_spans)
-        n_pred += len(pred_spans)
-        correct_intents += gi == pi
-        exact += gi == pi and gold_spans == pred_spans
-    precision = tp / n_pred if n_pred else 0.0
-    recall = tp / n_gold if n_gold else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    gold = [bio_spans(t) for t in gold_tags]
+    pred = [bio_spans(t) for t in pred_tags]
+    correct_intents = sum(g == p for g, p in zip(gold_intents, pred_intents, strict=True))
+    exact = sum(
+        gi == pi and gs == ps for gi, pi, gs, ps in zip(gold_intents, pred_intents, gold, pred, strict=True)
+    )
+    precision, recall, f1, n_gold = span_f1(gold, pred)
     return {
         "intent_accuracy": correct_intents / n if n else 0.0,
         "slot_f1": f1 if n_gold else None,
@@ -54,7 +89,9 @@ def format_slot_f1(metrics: dict) -> str:
 
 def summary(metrics: dict) -> str:
     """One line: intent accuracy, slot F1 and exact match."""
+    unseen = metrics.get("unseen_slot_f1")
     return (
         f"intent {metrics['intent_accuracy']:.4f}  slot F1 {format_slot_f1(metrics)}  "
-        f"exact {metrics['exact_match']:.4f}"
+        + (f"(unseen-word spans {unseen:.4f})  " if unseen is not None else "")
+        + f"exact {metrics['exact_match']:.4f}"
     )

@@ -7,11 +7,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from tflnlu.data.example import Example
+from tflnlu.data.example import Example, bio_spans
 from tflnlu.data.vocab import OUTSIDE_TAG
 from tflnlu.nlu.decoding import log_softmax, viterbi_bio
 from tflnlu.nlu.encode import LabelSet, unknown_intents
-from tflnlu.nlu.metrics import nlu_metrics
+from tflnlu.nlu.metrics import nlu_metrics, unseen_span_metrics
 
 # ids [N, T] int32 -> (intent logits [N, I], slot logits [N, T, S])
 Predictor = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -35,16 +35,44 @@ def decode(
     return intents, tags
 
 
-def evaluate(predict: Predictor, ids: np.ndarray, examples: Sequence[Example], labels: LabelSet) -> dict:
-    return score_outputs(*predict(ids), examples, labels)
+def seen_words(train: Sequence[Example]) -> frozenset[str]:
+    """Every token of the training split (before any vocabulary cut): what "seen in training"
+    means for the unseen-span slot F1."""
+    return frozenset(token for example in train for token in example.tokens)
+
+
+def evaluate(
+    predict: Predictor,
+    ids: np.ndarray,
+    examples: Sequence[Example],
+    labels: LabelSet,
+    *,
+    seen: frozenset[str] | None = None,
+) -> dict:
+    return score_outputs(*predict(ids), examples, labels, seen=seen)
 
 
 def score_outputs(
-    intent_logits: np.ndarray, slot_logits: np.ndarray, examples: Sequence[Example], labels: LabelSet
+    intent_logits: np.ndarray,
+    slot_logits: np.ndarray,
+    examples: Sequence[Example],
+    labels: LabelSet,
+    *,
+    seen: frozenset[str] | None = None,
 ) -> dict:
-    """Metrics of outputs already computed (so they can serve other comparisons too)."""
+    """Metrics of outputs already computed (so they can serve other comparisons too). With
+    `seen` (seen_words of the training split), also the slot F1 on spans with an unseen word."""
     intents, tags = decode(intent_logits, slot_logits, [len(e.tokens) for e in examples], labels)
     metrics = nlu_metrics([e.intent for e in examples], intents, [e.tags for e in examples], tags)
+    if seen is not None and metrics["slot_f1"] is not None:
+        metrics.update(
+            unseen_span_metrics(
+                [bio_spans(e.tags) for e in examples],
+                [bio_spans(t) for t in tags],
+                [e.tokens for e in examples],
+                seen,
+            )
+        )
     # Utterances the model cannot get right (an intent it was never trained on) are counted
     # wrong in the accuracy and reported here, so a low number can be read for what it is.
     metrics["unknown_intent_examples"] = sum(unknown_intents(examples, labels).values())

@@ -36,7 +36,7 @@ from tflnlu.models.joint import (
 )
 from tflnlu.nlu.encode import EncodedSplit, LabelSet, encode, unknown_intents
 from tflnlu.nlu.metrics import dev_score, format_slot_f1
-from tflnlu.nlu.scoring import evaluate
+from tflnlu.nlu.scoring import evaluate, seen_words
 from tflnlu.outputs import prepare_output
 from tflnlu.tf import keras, tf
 from tflnlu.train import run_dir
@@ -347,8 +347,9 @@ def _final_metrics(model: keras.Model, state: dict, data: TrainingData, sizes: d
     """The best weights scored on every split; metrics.json and history.json written."""
     model.load_weights(str(out / run_dir.WEIGHTS))
     predict = keras_predictor(model)
+    seen = seen_words(data.splits["train"])
     metrics = {
-        name: evaluate(predict, data.encoded[name].ids, examples, data.labels)
+        name: evaluate(predict, data.encoded[name].ids, examples, data.labels, seen=seen)
         for name, examples in data.splits.items()
     }
     epoch_seconds = [h["seconds"] for h in state["history"]]

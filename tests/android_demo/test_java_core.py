@@ -103,6 +103,7 @@ def hashed_export(builtin_export) -> Path:
     return out
 
 
+@pytest.mark.slow  # about 75 s with its export: `make test-slow` runs it (the default suite stays near 15 minutes)
 def test_the_golden_file_of_a_hashed_export_is_reproduced_by_java(classpath, hashed_export):
     records = (hashed_export / "golden.jsonl").read_text(encoding="utf-8").splitlines()
     output = run_junit(classpath, ["GoldenTest"], f"-Dtflnlu.export={hashed_export}")

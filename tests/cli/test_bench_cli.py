@@ -138,6 +138,7 @@ def test_rows_follow_the_variant_order_whatever_order_they_finished_in():
     assert list(bench.in_variant_order(rows)) == ["full_fp32", "pq_k16_d8", "dpq_sx_k16_d8", "fasttext"]
 
 
+@pytest.mark.slow  # about 55 s: `make test-slow` runs it (the default suite stays near 15 minutes)
 def test_seeds_give_means_and_spreads(tmp_path):
     """Two seeds: each a whole benchmark of its own; the top-level rows are their means, with
     sample standard deviations, and the ratios compare means."""

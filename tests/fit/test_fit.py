@@ -109,6 +109,7 @@ def test_a_search_chooses_a_verified_file_within_the_budget_and_resumes(splits, 
     assert json.loads((out / SETTINGS_JSON).read_text())["budget"]["max_bytes"] == TINY_BUDGET
 
 
+@pytest.mark.slow  # about 80 s: `make test-slow` runs it (the default suite stays near 15 minutes)
 def test_a_two_objective_study_in_any_storage_url(splits, tmp_path):
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     settings = Settings(

@@ -89,14 +89,12 @@ def codebook_lookup(
         raise ValueError(f"codebook has {groups} groups, expected {num_groups}")
     shape = LookupShape(packed.shape[0], packed.shape[1], bits, num_groups, num_codes, sub_dim)
     output = np.zeros((*ids.shape, num_groups * sub_dim), np.int8)
+    arguments = (ctypes.byref(shape), ids.ctypes.data, ids.size, packed.ctypes.data)
     if expanded:
         table = _expanded_table(shape, codebook)
-        lookup, source = load_kernel().tflnlu_expanded_lookup, table.ctypes.data
+        status = load_kernel().tflnlu_expanded_lookup(*arguments, table.ctypes.data, output.ctypes.data)
     else:
-        lookup, source = load_kernel().tflnlu_codebook_lookup, codebook.ctypes.data
-    status = lookup(
-        ctypes.byref(shape), ids.ctypes.data, ids.size, packed.ctypes.data, source, output.ctypes.data
-    )
+        status = load_kernel().tflnlu_codebook_lookup(*arguments, codebook.ctypes.data, output.ctypes.data)
     if status < 0:
         raise ValueError(f"invalid lookup shape {[getattr(shape, f) for f, _ in LookupShape._fields_]}")
     return output, int(status)

@@ -4,10 +4,11 @@
         --exports=uncompressed_int8:bench/hwu64_3/exports/full_qat_int8,builtin:...,custom_op:... \\
         --results=tools/results/latency_hwu64.json
 
-Part 1, whole models (the first export is the baseline of the paired ratios): each export directory's model.tflite runs its own golden.jsonl ids
+Part 1, whole models: each export directory's model.tflite runs its own golden.jsonl ids
 (real utterances) in two harnesses, the Python `Interpreter` (a custom-op file with the tflnlu
 delegate) and LiteRT's C API CompiledModel (a custom-op file with the tflnlu kernel). Rounds are interleaved across models so that machine noise hits all of them
-alike; a model's latency is the median over rounds of the per-utterance median.
+alike; a model's latency is the median over rounds of the per-utterance median, and its paired
+ratio to the first export (per round, then the median over rounds).
 
 Part 2, the embedding lookup alone (synthetic V x 128 table, 32 tokens, int8): one GATHER
 from an int8 table against the shortest code-based builtin chains (8-bit codes: GATHER,
@@ -69,7 +70,7 @@ def paired_ratios(latency: dict, baseline: str) -> dict:
     to 40% here), a round's files share it, so the paired ratio is the steadier number."""
     ratios = {}
     for name, measured in latency.items():
-        export, route = name.split("/")
+        _, route = name.split("/")
         base = latency[f"{baseline}/{route}"]["per_round_us"]
         per_round = np.array(measured["per_round_us"]) / np.array(base)
         ratios[name] = {

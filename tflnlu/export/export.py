@@ -151,6 +151,7 @@ class Prepared:
     before_qat: dict  # the export form's, before QAT
     vocab: FileVocabulary  # the file's vocabulary (the run's, or its hashed form)
     tokens: list[str]  # the words in the file's id order (vocab.txt beside the export)
+    seen: frozenset[str]  # the training split's words (the unseen-span slot F1)
 
     @property
     def splits(self) -> dict:
@@ -233,7 +234,9 @@ def prepare(run_directory: Path, splits: dict, options: ExportOptions, *, model=
     )
     tokens = run.vocab.tokens if row_order is None else [run.vocab.tokens[i] for i in row_order]
     data = TrainingData(splits, encoded, run.labels)
-    return Prepared(run, data, model, fp32_test=fp32, before_qat=before, vocab=vocab, tokens=tokens)
+    return Prepared(
+        run, data, model, fp32_test=fp32, before_qat=before, vocab=vocab, tokens=tokens, seen=seen
+    )
 
 
 def quantize_aware(prepared: Prepared, options: ExportOptions, log=print) -> keras.Model:
@@ -293,14 +296,13 @@ def verify(
     runner = builtin if options.lookup == "builtin" else LiteRTModel(lowered.model_bytes)  # + the delegate
     started = time.monotonic()
     outputs = runner(test_ids)  # one pass: metrics, agreement and latency all come from it
-    seen = seen_words(prepared.splits["train"])
     result = {
         "lookup": options.lookup,
         "test": {
             "fp32_keras": prepared.fp32_test,
             "before_qat": prepared.before_qat,
-            "qat_keras": score_outputs(*qat_outputs, test, run.labels, seen=seen),
-            "tflite": score_outputs(*outputs, test, run.labels, seen=seen),
+            "qat_keras": score_outputs(*qat_outputs, test, run.labels, seen=prepared.seen),
+            "tflite": score_outputs(*outputs, test, run.labels, seen=prepared.seen),
         },
         "intent_agreement_with_qat_keras": float(np.mean(outputs[0].argmax(-1) == qat_outputs[0].argmax(-1))),
         "latency": runner.latency_ms(),

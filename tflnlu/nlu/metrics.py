@@ -51,10 +51,14 @@ def nlu_metrics(
     pred_intents: Sequence[str],
     gold_tags: Sequence[Sequence[str]],
     pred_tags: Sequence[Sequence[str]],
+    *,
+    tokens: Sequence[Sequence[str]] | None = None,
+    seen_words: frozenset[str] | None = None,
 ) -> dict[str, float]:
     """Micro-averaged span F1 over all utterances; exact match needs the intent and every span.
 
-    When the data has no slots at all (intent-only data), slot_f1 is reported as None.
+    When the data has no slots at all (intent-only data), slot_f1 is reported as None. With the
+    utterances' `tokens` and the training split's `seen_words`, also unseen_span_metrics.
     """
     if not (len(gold_intents) == len(pred_intents) == len(gold_tags) == len(pred_tags)):
         raise ValueError("gold and predicted sequences differ in length")
@@ -66,7 +70,7 @@ def nlu_metrics(
         gi == pi and gs == ps for gi, pi, gs, ps in zip(gold_intents, pred_intents, gold, pred, strict=True)
     )
     precision, recall, f1, n_gold = span_f1(gold, pred)
-    return {
+    metrics = {
         "intent_accuracy": correct_intents / n if n else 0.0,
         "slot_f1": f1 if n_gold else None,
         "slot_precision": precision if n_gold else None,
@@ -74,6 +78,9 @@ def nlu_metrics(
         "exact_match": exact / n if n else 0.0,
         "examples": n,
     }
+    if seen_words is not None and tokens is not None and n_gold:
+        metrics.update(unseen_span_metrics(gold, pred, tokens, seen_words))
+    return metrics
 
 
 def dev_score(metrics: dict[str, float]) -> float:

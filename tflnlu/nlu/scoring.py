@@ -7,11 +7,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from tflnlu.data.example import Example, bio_spans
+from tflnlu.data.example import Example
 from tflnlu.data.vocab import OUTSIDE_TAG
 from tflnlu.nlu.decoding import log_softmax, viterbi_bio
 from tflnlu.nlu.encode import LabelSet, unknown_intents
-from tflnlu.nlu.metrics import nlu_metrics, unseen_span_metrics
+from tflnlu.nlu.metrics import nlu_metrics
 
 # ids [N, T] int32 -> (intent logits [N, I], slot logits [N, T, S])
 Predictor = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -63,16 +63,14 @@ def score_outputs(
     """Metrics of outputs already computed (so they can serve other comparisons too). With
     `seen` (seen_words of the training split), also the slot F1 on spans with an unseen word."""
     intents, tags = decode(intent_logits, slot_logits, [len(e.tokens) for e in examples], labels)
-    metrics = nlu_metrics([e.intent for e in examples], intents, [e.tags for e in examples], tags)
-    if seen is not None and metrics["slot_f1"] is not None:
-        metrics.update(
-            unseen_span_metrics(
-                [bio_spans(e.tags) for e in examples],
-                [bio_spans(t) for t in tags],
-                [e.tokens for e in examples],
-                seen,
-            )
-        )
+    metrics = nlu_metrics(
+        [e.intent for e in examples],
+        intents,
+        [e.tags for e in examples],
+        tags,
+        tokens=[e.tokens for e in examples],
+        seen_words=seen,
+    )
     # Utterances the model cannot get right (an intent it was never trained on) are counted
     # wrong in the accuracy and reported here, so a low number can be read for what it is.
     metrics["unknown_intent_examples"] = sum(unknown_intents(examples, labels).values())

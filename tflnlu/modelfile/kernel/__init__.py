@@ -55,6 +55,10 @@ def load_kernel() -> ctypes.CDLL:
     return library
 
 
+def _invalid(shape: LookupShape) -> ValueError:
+    return ValueError(f"invalid lookup shape {[getattr(shape, f) for f, _ in LookupShape._fields_]}")
+
+
 def _expanded_table(shape: LookupShape, codebook: np.ndarray) -> np.ndarray:
     """The table the delegate builds at prepare (codebook_lookup.h), or ValueError."""
     library = load_kernel()
@@ -63,7 +67,7 @@ def _expanded_table(shape: LookupShape, codebook: np.ndarray) -> np.ndarray:
     if size < 0 or library.tflnlu_expand_codebook(
         ctypes.byref(shape), codebook.ctypes.data, table.ctypes.data
     ):
-        raise ValueError(f"invalid lookup shape {[getattr(shape, f) for f, _ in LookupShape._fields_]}")
+        raise _invalid(shape)
     return table
 
 
@@ -96,5 +100,5 @@ def codebook_lookup(
     else:
         status = load_kernel().tflnlu_codebook_lookup(*arguments, codebook.ctypes.data, output.ctypes.data)
     if status < 0:
-        raise ValueError(f"invalid lookup shape {[getattr(shape, f) for f, _ in LookupShape._fields_]}")
+        raise _invalid(shape)
     return output, int(status)

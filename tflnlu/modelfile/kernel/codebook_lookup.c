@@ -12,21 +12,24 @@ static int32_t valid_shape(const TflnluLookupShape* s) {
   return s->row_bytes == (s->num_groups * s->bits + 7) / 8;
 }
 
-/* One codebook row into the output: the copy's size is a constant in the common cases, so the
- * compiler turns it into a few moves instead of a memcpy call. */
-static void copy_row(int8_t* out, const int8_t* row, int32_t sub_dim) {
-  switch (sub_dim) {
+/* A codebook row (or an expanded-table entry) into the output: the copy's size is a constant in
+ * the common cases, so the compiler turns it into a few moves instead of a memcpy call. */
+static void copy_fixed(int8_t* out, const int8_t* source, int64_t bytes) {
+  switch (bytes) {
     case 4:
-      memcpy(out, row, 4);
+      memcpy(out, source, 4);
       break;
     case 8:
-      memcpy(out, row, 8);
+      memcpy(out, source, 8);
       break;
     case 16:
-      memcpy(out, row, 16);
+      memcpy(out, source, 16);
+      break;
+    case 32:
+      memcpy(out, source, 32);
       break;
     default:
-      memcpy(out, row, (size_t)sub_dim);
+      memcpy(out, source, (size_t)bytes);
   }
 }
 
@@ -85,7 +88,7 @@ int32_t tflnlu_codebook_lookup(const TflnluLookupShape* shape, const int32_t* id
         ++bad;
         continue;
       }
-      copy_row(out, codebook + ((int64_t)g * shape->num_codes + codes[g]) * shape->sub_dim, shape->sub_dim);
+      copy_fixed(out, codebook + ((int64_t)g * shape->num_codes + codes[g]) * shape->sub_dim, shape->sub_dim);
     }
   }
   return bad;
@@ -96,9 +99,12 @@ static int32_t codes_per_byte(const TflnluLookupShape* s) { return 8 / s->bits; 
 
 static int64_t entry_bytes(const TflnluLookupShape* s) { return (int64_t)codes_per_byte(s) * s->sub_dim; }
 
+/* The entries come first, [row_bytes][256][entry_bytes]; a uint8 count each follows them. */
+static int64_t entries_bytes(const TflnluLookupShape* s) { return (int64_t)s->row_bytes * 256 * entry_bytes(s); }
+
 int64_t tflnlu_expanded_table_bytes(const TflnluLookupShape* shape) {
   if (!valid_shape(shape)) return -1;
-  return (int64_t)shape->row_bytes * 256 * (entry_bytes(shape) + 1); /* the rows, then a uint8 count each */
+  return entries_bytes(shape) + (int64_t)shape->row_bytes * 256;
 }
 
 int32_t tflnlu_expand_codebook(const TflnluLookupShape* shape, const int8_t* codebook, int8_t* table) {
@@ -108,7 +114,7 @@ int32_t tflnlu_expand_codebook(const TflnluLookupShape* shape, const int8_t* cod
   int32_t b, v, j;
   if (!valid_shape(shape)) return -1;
   span = entry_bytes(shape);
-  counts = (uint8_t*)(table + (int64_t)shape->row_bytes * 256 * span);
+  counts = (uint8_t*)(table + entries_bytes(shape));
   memset(table, 0, (size_t)tflnlu_expanded_table_bytes(shape));
   for (b = 0; b < shape->row_bytes; ++b) {
     for (v = 0; v < 256; ++v) {
@@ -127,28 +133,11 @@ int32_t tflnlu_expand_codebook(const TflnluLookupShape* shape, const int8_t* cod
   return 0;
 }
 
-/* One entry into the output; `bytes` is a constant in the common cases (see copy_row). */
-static void copy_entry(int8_t* out, const int8_t* entry, int64_t bytes) {
-  switch (bytes) {
-    case 8:
-      memcpy(out, entry, 8);
-      break;
-    case 16:
-      memcpy(out, entry, 16);
-      break;
-    case 32:
-      memcpy(out, entry, 32);
-      break;
-    default:
-      memcpy(out, entry, (size_t)bytes);
-  }
-}
-
 #define COPY_ENTRIES(bytes)                                                                    \
   for (b = 0; b < row_bytes; ++b) memcpy(out_row + b * (bytes), table + ((int64_t)b * 256 + row[b] + 128) * (bytes), \
                                          (size_t)(bytes))
 
-/* One packed row's entries, with the entry size a constant in the common cases (see copy_row). */
+/* One packed row's entries, with the entry size a constant in the loop in the common cases. */
 static void copy_entries(int8_t* out_row, const int8_t* row, const int8_t* table, int32_t row_bytes, int64_t span) {
   int32_t b;
   switch (span) {
@@ -176,7 +165,7 @@ int32_t tflnlu_expanded_lookup(const TflnluLookupShape* shape, const int32_t* id
   span = entry_bytes(shape);
   width = (int64_t)shape->num_groups * shape->sub_dim;
   last = width - (int64_t)(shape->row_bytes - 1) * span; /* the last byte may hold fewer codes */
-  counts = (const uint8_t*)(table + (int64_t)shape->row_bytes * 256 * span);
+  counts = (const uint8_t*)(table + entries_bytes(shape));
   check_codes = shape->num_codes < (1 << shape->bits);
   for (i = 0; i < num_ids; ++i) {
     int8_t* out_row = output + (int64_t)i * width;
@@ -194,7 +183,7 @@ int32_t tflnlu_expanded_lookup(const TflnluLookupShape* shape, const int32_t* id
     }
     for (b = 0; b < shape->row_bytes - 1; ++b) {
       const int32_t value = (int32_t)row[b] + 128;
-      copy_entry(out_row + b * span, table + ((int64_t)b * 256 + value) * span, span);
+      copy_fixed(out_row + b * span, table + ((int64_t)b * 256 + value) * span, span);
       if (check_codes) bad += counts[b * 256 + value];
     }
     {

@@ -153,25 +153,28 @@ static TflnluLookupShape lookup_shape(const TfLiteContext* context, const Lookup
   return shape;
 }
 
+/* The node's table was built from the codebook data the tensor holds now. */
+static int table_is_current(const LookupNode* node, const TfLiteTensor* codebook) {
+  return node->table != NULL && node->table_source == codebook->data.raw;
+}
+
 /* The expanded table of a constant codebook, built once (again only if the data moved). A table
- * that cannot be had (not a constant, too big, no memory) is no error: the core unpacks instead. */
+ * that cannot be had (not a constant, too big, no memory) is no error: the core unpacks instead.
+ * Its shape passed shape_ok, so expanding it cannot fail. */
 static void expand_node(const TfLiteContext* context, LookupNode* node) {
   const TfLiteTensor* codebook = &context->tensors[node->codebook];
-  const TflnluLookupShape shape = lookup_shape(context, node);
-  const int64_t bytes = tflnlu_expanded_table_bytes(&shape);
-  if (node->table != NULL && node->table_source == codebook->data.raw) return;
+  TflnluLookupShape shape;
+  int64_t bytes;
+  if (table_is_current(node, codebook)) return;
   free_table(node);
-  if (codebook->allocation_type != kTfLiteMmapRo || codebook->data.raw == NULL || bytes < 0 ||
-      bytes > MAX_TABLE_BYTES) {
+  shape = lookup_shape(context, node);
+  bytes = tflnlu_expanded_table_bytes(&shape);
+  if (codebook->allocation_type != kTfLiteMmapRo || codebook->data.raw == NULL || bytes < 0 || bytes > MAX_TABLE_BYTES) {
     return;
   }
   node->table = (int8_t*)malloc((size_t)bytes);
   if (node->table == NULL) return;
-  if (tflnlu_expand_codebook(&shape, codebook->data.int8, node->table) != 0) {
-    free(node->table);
-    node->table = NULL;
-    return;
-  }
+  tflnlu_expand_codebook(&shape, codebook->data.int8, node->table);
   node->table_source = codebook->data.raw;
   atomic_fetch_add(&g_live_tables, 1);
 }
@@ -240,7 +243,7 @@ static TfLiteStatus invoke_node(TfLiteContext* context, const LookupNode* node) 
     context->ReportError(context, OP_NAME ": tensor sizes do not match the op's options");
     return kTfLiteError;
   }
-  if (node->table != NULL && node->table_source == codebook->data.raw) {
+  if (table_is_current(node, codebook)) {
     result = tflnlu_expanded_lookup(&shape, ids->data.i32, num_ids, codes->data.int8, node->table, output->data.int8);
   } else {
     result = tflnlu_codebook_lookup(&shape, ids->data.i32, num_ids, codes->data.int8, codebook->data.int8,

@@ -84,6 +84,17 @@ def test_the_language_table_names_the_worst_language_of_the_best_file_within_2_p
     assert "| de | 5 | 0.9000 | 0.8500 | +5.6% |" in text
     assert "Worst language: **de**, +5.6%" in text and "pooled: intent +1.1%, slot F1 +0.0%" in text
     assert report.language_table(rows(), "ref") == ""  # one language: no table
+    # among the DPQ files only: small_good is not one, so the most accurate of those named
+    table_rows["small_bad"] = _with_languages(table_rows["small_bad"], en=(0.5, 0.4), de=(0.5, 0.4))
+    assert report.best_within(table_rows, "ref", among={"small_bad"}) == "small_bad"
+    assert "against `small_bad`" in report.language_table(table_rows, "ref", among={"small_bad"})
+
+
+def test_the_dpq_variants_are_the_ones_whose_run_trains_a_dpq_table():
+    from tflnlu.bench.variants import DPQ_VARIANTS
+
+    assert {"dpq_sx_k4_d16_min2", "default_qat_int8", "dpq_sx_k4_d16_min3_int4_hashed"} <= DPQ_VARIANTS
+    assert not {"full_fp32", "full_qat_int8", "svd_r16", "lowrank_r16_qat"} & DPQ_VARIANTS
 
 
 def test_per_language_metrics_are_averaged_over_seeds():

@@ -3,6 +3,7 @@ table and the accuracy-vs-bytes plot."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 METRICS = ("intent_accuracy", "slot_f1", "exact_match")
@@ -82,12 +83,17 @@ def mean_by_language(per_run: list[dict | None]) -> dict:
 WITHIN = 0.02  # "within 2%": relative degradation of the pooled means
 
 
-def best_within(rows: dict[str, dict], reference: str) -> str | None:
+def best_within(rows: dict[str, dict], reference: str, *, among: Collection[str] | None = None) -> str | None:
     """The smallest file within WITHIN of the reference on intent accuracy and slot F1 (the
     file a team would ship; one without a metric the reference has is not within); without
-    one, the most accurate compressed file."""
+    one, the most accurate compressed file. `among`: only these rows compete (the DPQ files)."""
     candidates = {
-        n: r for n, r in rows.items() if n != reference and "error" not in r and "relative_degradation" in r
+        n: r
+        for n, r in rows.items()
+        if n != reference
+        and "error" not in r
+        and "relative_degradation" in r
+        and (among is None or n in among)
     }
     if reference not in rows or not candidates:
         return None
@@ -102,10 +108,11 @@ def best_within(rows: dict[str, dict], reference: str) -> str | None:
     return max(candidates, key=lambda n: candidates[n]["test"]["intent_accuracy"], default=None)
 
 
-def language_table(rows: dict[str, dict], reference: str) -> str:
-    """Per-language metrics of the reference and the best file, and the worst language (the
-    largest relative intent or slot F1 drop); empty for a single-language benchmark."""
-    best = best_within(rows, reference)
+def language_table(rows: dict[str, dict], reference: str, *, among: Collection[str] | None = None) -> str:
+    """Per-language metrics of the reference and the best file (of those `among`), and the
+    worst language (the largest relative intent or slot F1 drop); empty for a single-language
+    benchmark."""
+    best = best_within(rows, reference, among=among)
     ref_languages = rows.get(reference, {}).get("test", {}).get("by_language")
     best_languages = rows[best]["test"].get("by_language") if best else None
     if not ref_languages or not best_languages:

@@ -16,6 +16,7 @@ from pathlib import Path
 from tflnlu.cli.common import Command, FlagDefiner, UsageError
 from tflnlu.data.load import load_data
 from tflnlu.data.readers import CLINC_OOS_CHOICES, FORMATS
+from tflnlu.data.subwords import SubwordSpec
 from tflnlu.models.config import DPQ_VARIANTS, EMBEDDINGS, POOLINGS, ModelConfig
 from tflnlu.nlu.metrics import format_slot_f1
 from tflnlu.outputs import prepare_output
@@ -65,6 +66,19 @@ def _define_model_flags(define: FlagDefiner) -> None:
     define.float("dropout", ModelConfig.dropout, "Dropout rate.", lower_bound=0.0, upper_bound=0.95)
     define.integer(
         "max_len", ModelConfig.max_len, "Tokens per utterance (longer ones are cut).", lower_bound=1
+    )
+    define.string("subwords", "", "Hashed character n-grams per token, lengths like 3-5 (empty: none).")
+    define.integer(
+        "subword_buckets", SubwordSpec.buckets, "Buckets of the n-gram table (--subwords).", lower_bound=1
+    )
+    define.integer(
+        "subword_per_token", SubwordSpec.per_token, "N-gram ids kept per token (--subwords).", lower_bound=1
+    )
+    define.integer(
+        "subword_dpq_k", ModelConfig.subword_dpq_k, "DPQ codes per group of the n-gram table.", lower_bound=2
+    )
+    define.integer(
+        "subword_dpq_d", ModelConfig.subword_dpq_d, "DPQ groups of the n-gram table.", lower_bound=1
     )
 
 
@@ -117,6 +131,8 @@ _MODEL_FLAGS = (
     "pooling",
     "kernel",
     "dropout",
+    "subword_dpq_k",
+    "subword_dpq_d",
 )
 _TRAIN_FLAGS = (
     "teacher",
@@ -203,7 +219,9 @@ def format_metrics(result: dict) -> str:
         )
     sizes = result["sizes"]
     lines.append(
-        f"embedding {sizes['embedding']['bytes']:,} bytes, rest {sizes['rest']['parameters']:,} parameters "
+        f"embedding {sizes['embedding']['bytes']:,} bytes, "
+        + (f"n-gram table {sizes['subwords']['bytes']:,} bytes, " if "subwords" in sizes else "")
+        + f"rest {sizes['rest']['parameters']:,} parameters "
         f"({sizes['rest']['bytes']:,} bytes fp32)"
     )
     return "\n".join(lines)
@@ -217,7 +235,21 @@ def _model_options(values) -> dict:
         options["dilations"] = tuple(int(d) for d in values.dilations)
     except ValueError:
         raise UsageError(f"--dilations must be integers, got {','.join(values.dilations)}") from None
+    options["subwords"] = subword_option(values)
     return options
+
+
+def subword_option(values) -> dict | None:
+    """ModelConfig.subwords from --subwords and its two sizes (None without --subwords)."""
+    if not values.subwords:
+        return None
+    try:
+        spec = SubwordSpec.parse(
+            values.subwords, buckets=values.subword_buckets, per_token=values.subword_per_token
+        )
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    return spec.to_json()
 
 
 def main(values, positional: list[str]) -> int:

@@ -45,9 +45,9 @@ from tflnlu.io import atomic_directory, write_bytes_atomic, write_json_atomic
 from tflnlu.layers.embeddings import CodebookLookup, DPQEmbedding, FullEmbedding
 from tflnlu.modelfile.align import align_constants
 from tflnlu.modelfile.flatbuffer import ModelInfo, read_model
-from tflnlu.modelfile.metadata import HASHED_VOCAB, finish_model
+from tflnlu.modelfile.metadata import HASHED_VOCAB, SUBWORDS, finish_model
 from tflnlu.modelfile.size import check_budget, size_report
-from tflnlu.models.joint import EMBEDDING_LAYER, ENCODER, PADDING_MASK, build_model
+from tflnlu.models.joint import EMBEDDING_LAYER, ENCODER, PADDING_MASK, SUBWORD_LAYER, build_model
 from tflnlu.nlu.encode import LabelSet, encode, intent_domains
 from tflnlu.nlu.scoring import evaluate, score_outputs, seen_words
 from tflnlu.runtime.litert import LiteRTModel
@@ -211,21 +211,20 @@ def prepare(run_directory: Path, splits: dict, options: ExportOptions, *, model=
     vocab, row_order = file_vocabulary(run.vocab, options)
     if model is not None and row_order is not None:
         raise ValueError("--vocabulary=hashed exports a run's own model, not one passed in")
+    config = run.model_config
     encoded = {
-        name: encode(examples, vocab, run.labels, run.model_config.max_len)
+        name: encode(examples, vocab, run.labels, config.max_len, subwords=config.subword_spec)
         for name, examples in splits.items()
     }
     run_test = (
         encoded["test"]
         if vocab is run.vocab
-        else encode(splits["test"], run.vocab, run.labels, run.model_config.max_len)
+        else encode(splits["test"], run.vocab, run.labels, config.max_len, subwords=config.subword_spec)
     )
     seen = seen_words(splits["train"])  # for the slot F1 on spans with a word unseen in training
     fp32 = evaluate(keras_predictor(run.model), run_test.ids, splits["test"], run.labels, seen=seen)
     if model is None:
-        trained = run.model.get_layer(EMBEDDING_LAYER)
-        model = build_model(run.model_config, embedding=export_embedding(trained, options, row_order))
-        model.get_layer(ENCODER).set_weights(run.model.get_layer(ENCODER).get_weights())
+        model = export_model(run, options, row_order)
     if options.lookup == "custom" and not isinstance(model.get_layer(EMBEDDING_LAYER), CodebookLookup):
         raise ValueError("--lookup=custom needs a DPQ run: a full embedding has no codes to look up")
     before = evaluate(keras_predictor(model), encoded["test"].ids, splits["test"], run.labels, seen=seen)
@@ -237,6 +236,20 @@ def prepare(run_directory: Path, splits: dict, options: ExportOptions, *, model=
     return Prepared(
         run, data, model, fp32_test=fp32, before_qat=before, vocab=vocab, tokens=tokens, seen=seen
     )
+
+
+def export_model(run: Run, options: ExportOptions, row_order: list[int] | None) -> keras.Model:
+    """The run's model with its tables in their export form (the n-gram table's rows are
+    buckets, never reordered) and its trained encoder."""
+    trained = run.model.get_layer(EMBEDDING_LAYER)
+    ngrams = None
+    if run.model_config.subwords is not None:
+        ngrams = export_embedding(run.model.get_layer(SUBWORD_LAYER), options)
+    model = build_model(
+        run.model_config, embedding=export_embedding(trained, options, row_order), subword_embedding=ngrams
+    )
+    model.get_layer(ENCODER).set_weights(run.model.get_layer(ENCODER).get_weights())
+    return model
 
 
 def quantize_aware(prepared: Prepared, options: ExportOptions, log=print) -> keras.Model:
@@ -264,7 +277,13 @@ def lower(prepared: Prepared, converted: bytes, options: ExportOptions) -> Lower
     """Metadata and checksum in, the lookup as builtin ops or the fused custom op; the size
     budget and (mcu) TFLite-Micro's kernels checked before any long verification."""
     run = prepared.run
-    metadata = model_metadata(prepared.vocab, run.labels, run.model_config.max_len, prepared.splits["train"])
+    metadata = model_metadata(
+        prepared.vocab,
+        run.labels,
+        run.model_config.max_len,
+        prepared.splits["train"],
+        subwords=run.model_config.subwords,
+    )
     builtin_bytes = finished_file(converted, prepared.model, metadata, lookup="builtin")
     model_bytes = builtin_bytes
     if options.lookup == "custom":
@@ -352,6 +371,8 @@ def write(out: Path, prepared: Prepared, lowered: Lowered, result: dict, *, opti
         Vocabulary(prepared.tokens).save(directory / run_dir.VOCAB)
         run.labels.save(directory)
         tokenizer = {"version": TOKENIZER_VERSION, "max_len": run.model_config.max_len}
+        if run.model_config.subwords is not None:
+            tokenizer[SUBWORDS] = run.model_config.subwords
         write_json_atomic(directory / TOKENIZER_JSON, tokenizer)
         if options.golden != "none":
             texts = golden_texts([e.text for e in splits["test"]], [e.text for e in splits.get("dev", [])])
@@ -402,9 +423,18 @@ def _fp32_reference_bytes(run: Run) -> int:
     return (config.vocab_size * config.embed_dim + encoder_params) * 4
 
 
-def model_metadata(vocab: FileVocabulary, labels: LabelSet, max_len: int, train: list[Example]) -> dict:
+def model_metadata(
+    vocab: FileVocabulary,
+    labels: LabelSet,
+    max_len: int,
+    train: list[Example],
+    *,
+    subwords: dict | None = None,
+) -> dict:
     """What the file carries besides the graph (tflnlu.modelfile.metadata writes it)."""
     stored = {"vocab": vocab.tokens} if isinstance(vocab, Vocabulary) else {HASHED_VOCAB: vocab.to_json()}
+    if subwords is not None:
+        stored[SUBWORDS] = subwords
     return {
         "tflnlu_version": tflnlu.__version__,
         "tokenizer": {"version": TOKENIZER_VERSION, "max_len": max_len},

@@ -59,7 +59,15 @@ def fuse_lookup(model_bytes: bytes, bits: int, num_groups: int, num_codes: int) 
         and EMBEDDING_LAYER in _name(subgraph, int(op.outputs[0])).split("/")
     )
     chain = _ancestors(subgraph, producer, lookup)
-    ids = int(subgraph.inputs[0])
+    # The ids are what the chain's gather of the codes reads: the model's input, or (a model
+    # with subwords) a slice of it that the padding mask reads too, so its producers stay.
+    ids = next(
+        int(op.inputs[1])
+        for i, op in enumerate(subgraph.operators)
+        if i in chain and int(op.inputs[0]) == codes
+    )
+    if ids in producer:
+        chain -= _ancestors(subgraph, producer, producer[ids])
     codebook = int(subgraph.operators[lookup].inputs[0])
     fused = schema.OperatorT()
     fused.opcodeIndex = _custom_opcode(model)

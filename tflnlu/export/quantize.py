@@ -21,8 +21,8 @@ from tflnlu.tf import keras, tf
 # isort: split
 import tensorflow_model_optimization as tfmot
 
-from tflnlu.modelfile.names import EMBEDDING_LAYER, LOGIT_LAYERS, SIGNATURE_INPUT, SIGNATURE_OUTPUTS
-from tflnlu.models.joint import ENCODER, INPUT_NAME, INTENT_OUTPUT, PADDING_MASK, SLOTS_OUTPUT
+from tflnlu.modelfile.names import LOGIT_LAYERS, SIGNATURE_INPUT, SIGNATURE_OUTPUTS
+from tflnlu.models.joint import ENCODER, INPUT_NAME, INTENT_OUTPUT, SLOTS_OUTPUT, embed_tokens
 from tflnlu.quiet import native_stderr_captured
 
 _qk = tfmot.quantization.keras
@@ -94,9 +94,7 @@ def quantize_aware_model(
     with _qk.quantize_scope(_custom_configs(annotated)):
         quantized_encoder = _qk.quantize_apply(annotated, _scheme(per_channel, weight_bits))
     ids = keras.Input(shape=model.input.shape[1:], dtype=tf.int32, name=INPUT_NAME)
-    embedded = model.get_layer(EMBEDDING_LAYER)(ids)
-    mask = model.get_layer(PADDING_MASK)(ids)
-    return keras.Model(ids, quantized_encoder([embedded, mask]), name="joint_nlu_qat")
+    return keras.Model(ids, quantized_encoder(embed_tokens(ids, model.get_layer)), name="joint_nlu_qat")
 
 
 def _custom_configs(annotated: keras.Model) -> dict:
@@ -120,12 +118,12 @@ def _scheme(per_channel: bool, weight_bits: int):
 
 
 def _serving_function(model: keras.Model):
-    """Batch 1, int32 ids in; the intent and slot logits out, named as LiteRT's signature keys."""
-    max_len = int(model.input.shape[1])
-
+    """Batch 1, int32 ids in ([1, max_len], or [1, max_len, 1 + per_token] with subwords); the
+    intent and slot logits out, named as LiteRT's signature keys."""
+    ids_shape = [1, *(int(n) for n in model.input.shape[1:])]
     intent_key, slots_key = SIGNATURE_OUTPUTS
 
-    @tf.function(input_signature=[tf.TensorSpec([1, max_len], tf.int32, name=SIGNATURE_INPUT)])
+    @tf.function(input_signature=[tf.TensorSpec(ids_shape, tf.int32, name=SIGNATURE_INPUT)])
     def serve(ids):
         out = model(ids, training=False)
         return {intent_key: out[INTENT_OUTPUT], slots_key: out[SLOTS_OUTPUT]}

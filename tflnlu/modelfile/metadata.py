@@ -32,6 +32,7 @@ FRONT_CODED_VOCAB = "vocab_front_coded"
 # The string-free vocabulary (tflnlu.data.hashed_vocab's stored form, a JSON object) stands in
 # for `vocab` when the export was asked for it (`--vocabulary=hashed`); a file holds one or the other.
 HASHED_VOCAB = "vocab_hashed"
+SUBWORDS = "subwords"  # a model with subwords: its n-gram settings (docs/tokenizer.md section 6)
 SEALED = "sealed"
 _MAX_SHARED = 9  # the shared-prefix length is one character, '0'..'9'
 

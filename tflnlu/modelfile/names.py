@@ -14,6 +14,7 @@ SIGNATURE_OUTPUTS = ("intent", "slots")
 
 # Keras layer names that reach the file's tensor names.
 EMBEDDING_LAYER = "embedding"
+SUBWORD_LAYER = "subword_embedding"  # the n-gram bucket table of a model with subwords
 # The layers that compute the logits (their weights stay 8-bit in an int4 export), and the
 # heads' layers in all (the size report's "heads").
 LOGIT_LAYERS = ("intent", "domain", "slot_logits")

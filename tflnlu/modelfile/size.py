@@ -9,9 +9,11 @@ declared layout): embedding codes, codebook (or the whole table), encoder, heads
 from __future__ import annotations
 
 from tflnlu.modelfile.flatbuffer import ModelInfo
-from tflnlu.modelfile.names import EMBEDDING_LAYER, HEAD_LAYERS, LOOKUP_CONSTANTS
+from tflnlu.modelfile.names import EMBEDDING_LAYER, HEAD_LAYERS, LOOKUP_CONSTANTS, SUBWORD_LAYER
 
 EMBEDDING_VALUES = "embedding values"  # the codebook when there are codes, else the whole table
+# The n-gram table's components are the word table's, named "subword ..." instead.
+TABLES = {EMBEDDING_LAYER: "embedding", SUBWORD_LAYER: "subword"}
 TFMOT_PREFIX = "quant_"  # tfmot renames a wrapped layer `quant_<name>`
 
 
@@ -19,11 +21,15 @@ class BudgetExceeded(RuntimeError):
     pass
 
 
-COMPONENTS = (
+_TABLE_COMPONENTS = (
     EMBEDDING_VALUES,
     *dict.fromkeys(LOOKUP_CONSTANTS.values()),
     "embedding codebook",
     "embedding table",
+)
+COMPONENTS = (
+    *_TABLE_COMPONENTS,
+    *(name.replace("embedding", TABLES[SUBWORD_LAYER], 1) for name in _TABLE_COMPONENTS),
     "heads",
     "encoder",
     "other constants",
@@ -36,9 +42,11 @@ def component_of(tensor_name: str) -> str:
     if short in COMPONENTS:
         return short
     parts = [p.removeprefix(TFMOT_PREFIX) for p in tensor_name.split(";")[0].split("/")]
-    if EMBEDDING_LAYER in parts:
-        inside = parts[parts.index(EMBEDDING_LAYER) + 1 :]
-        return next((LOOKUP_CONSTANTS[p] for p in inside if p in LOOKUP_CONSTANTS), EMBEDDING_VALUES)
+    for layer, table in TABLES.items():
+        if layer in parts:
+            inside = parts[parts.index(layer) + 1 :]
+            name = next((LOOKUP_CONSTANTS[p] for p in inside if p in LOOKUP_CONSTANTS), EMBEDDING_VALUES)
+            return name.replace("embedding", table, 1)
     if any(part in HEAD_LAYERS for part in parts):
         return "heads"
     if len(parts) > 1:
@@ -52,9 +60,11 @@ def size_report(info: ModelInfo) -> dict:
         if tensor.constant_bytes:
             key = component_of(tensor.name)
             components[key] = components.get(key, 0) + tensor.constant_bytes
-    if EMBEDDING_VALUES in components:
-        name = "embedding codebook" if "embedding codes" in components else "embedding table"
-        components[name] = components.pop(EMBEDDING_VALUES)
+    for table in TABLES.values():
+        values = EMBEDDING_VALUES.replace("embedding", table, 1)
+        if values in components:
+            name = f"{table} codebook" if f"{table} codes" in components else f"{table} table"
+            components[name] = components.pop(values)
     components["overhead"] = info.file_bytes - info.constant_bytes
     return {
         "file_bytes": info.file_bytes,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from tflnlu.data.subwords import SubwordSpec
 from tflnlu.layers.codes import DPQ_VARIANTS, validate_dpq
 
 EMBEDDINGS = ("full", "dpq")
@@ -32,6 +33,12 @@ class ModelConfig:
     slot_context: bool = True  # add the pooled utterance vector to every token before the slot head
     separable: bool = True  # depthwise (1 x kernel) + 1x1 conv blocks; False: full (1 x kernel) convs
     pooling: str = "max_mean"  # intent features: "max" or "max_mean" (both, concatenated)
+    # Hashed character n-grams per token (SubwordSpec.to_json(), docs/tokenizer.md section 6):
+    # the input is then [max_len, 1 + per_token] ids, the word's and its n-grams', and the
+    # n-gram table is a DPQ table of its own (K, D below) when the word table is one.
+    subwords: dict | None = None
+    subword_dpq_k: int = 4
+    subword_dpq_d: int = 8
 
     def __post_init__(self):
         if self.embedding not in EMBEDDINGS:
@@ -51,6 +58,20 @@ class ModelConfig:
             raise ValueError("dpq_shared (one matrix for keys and values) applies to the SX variant only")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.subwords is not None:
+            SubwordSpec.from_json(self.subwords)
+            if self.embedding == "dpq":
+                validate_dpq(self.embed_dim, self.subword_dpq_k, self.subword_dpq_d, self.dpq_variant)
+
+    @property
+    def subword_spec(self) -> SubwordSpec | None:
+        return None if self.subwords is None else SubwordSpec.from_json(self.subwords)
+
+    @property
+    def ids_shape(self) -> tuple[int, ...]:
+        """One utterance's input: [max_len] word ids, or [max_len, 1 + per_token] with subwords."""
+        spec = self.subword_spec
+        return (self.max_len,) if spec is None else (self.max_len, 1 + spec.per_token)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -10,9 +10,12 @@ thousand parameters per block, so the encoder stays small next to a compressed e
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from tflnlu.data.subwords import NO_SUBWORD
 from tflnlu.data.vocab import PAD_ID
 from tflnlu.layers.embeddings import DPQEmbedding, FullEmbedding
-from tflnlu.modelfile.names import EMBEDDING_LAYER, LOGIT_LAYERS
+from tflnlu.modelfile.names import EMBEDDING_LAYER, LOGIT_LAYERS, SUBWORD_LAYER
 from tflnlu.models.config import ModelConfig
 from tflnlu.tf import keras, tf
 
@@ -21,6 +24,8 @@ INTENT_OUTPUT, DOMAIN_OUTPUT, SLOT_LOGITS = LOGIT_LAYERS  # the heads' last laye
 SLOTS_OUTPUT = "slots"
 ENCODER = "encoder"
 PADDING_MASK = "padding_mask"
+TOKEN_COLUMNS = "token_columns"
+SUBWORD_MEAN = "subword_mean"
 
 
 class PaddingMask(keras.layers.Layer):
@@ -34,33 +39,80 @@ class PaddingMask(keras.layers.Layer):
         return tf.reshape(mask, [-1, 1, ids.shape[1], 1])
 
 
-def make_embedding(config: ModelConfig) -> keras.layers.Layer:
+class TokenColumns(keras.layers.Layer):
+    """[batch, time, 1 + P] ids -> word ids [batch, time] and n-gram ids [batch, time, P]: a
+    model with subwords takes both in one input, so every runner feeds one int32 tensor."""
+
+    def call(self, ids):
+        return ids[:, :, 0], ids[:, :, 1:]
+
+
+class SubwordMean(keras.layers.Layer):
+    """A token's vector: its word vector plus the mean of its P n-gram vectors, an empty place
+    (id NO_SUBWORD) counting as a zero vector. MUL, MEAN and ADD: builtin int8 ops everywhere
+    (TFLite-Micro included); a mean over the present n-grams only would need an int8 DIV."""
+
+    def call(self, inputs):
+        words, grams, subword_ids = inputs
+        present = tf.cast(tf.not_equal(subword_ids, NO_SUBWORD), grams.dtype)[..., tf.newaxis]
+        return words + tf.reduce_mean(grams * present, axis=2)
+
+
+def make_embedding(config: ModelConfig, *, subwords: bool = False) -> keras.layers.Layer:
+    """The word table, or (`subwords`) the n-gram bucket table: rows 0..buckets, the same kind
+    of table with the n-gram K and D."""
+    rows = config.subword_spec.buckets + 1 if subwords else config.vocab_size
+    name = SUBWORD_LAYER if subwords else EMBEDDING_LAYER
     if config.embedding == "full":
-        return FullEmbedding(config.vocab_size, config.embed_dim, name=EMBEDDING_LAYER)
+        return FullEmbedding(rows, config.embed_dim, name=name)
     return DPQEmbedding(
-        config.vocab_size,
+        rows,
         config.embed_dim,
-        num_codes=config.dpq_k,
-        num_groups=config.dpq_d,
+        num_codes=config.subword_dpq_k if subwords else config.dpq_k,
+        num_groups=config.subword_dpq_d if subwords else config.dpq_d,
         variant=config.dpq_variant,
         shared_codebook=config.dpq_shared,
-        name=EMBEDDING_LAYER,
+        name=name,
     )
 
 
-def build_model(config: ModelConfig, embedding: keras.layers.Layer | None = None) -> keras.Model:
-    """A functional Keras model: int32 ids [batch, max_len] -> logits per head.
+def build_model(
+    config: ModelConfig,
+    embedding: keras.layers.Layer | None = None,
+    *,
+    subword_embedding: keras.layers.Layer | None = None,
+) -> keras.Model:
+    """A functional Keras model: int32 ids [batch, *config.ids_shape] -> logits per head.
 
-    Two parts: the embedding (with the padding mask) and the `encoder` sub-model, which takes
-    float embeddings and the mask. The split is what quantization-aware training needs: tfmot
-    quantizes the encoder's inputs, while the embedding quantizes itself. `embedding`
-    replaces the configured one (the export puts a CodebookLookup here).
+    Two parts: the embedding (with the padding mask, and the n-gram table of a model with
+    subwords) and the `encoder` sub-model, which takes float embeddings and the mask. The
+    split is what quantization-aware training needs: tfmot quantizes the encoder's inputs,
+    while the embedding quantizes itself. `embedding` (`subword_embedding`) replaces the
+    configured table (the export puts a CodebookLookup here).
     """
-    ids = keras.Input(shape=(config.max_len,), dtype=tf.int32, name=INPUT_NAME)
-    embedded = (embedding or make_embedding(config))(ids)
-    mask = PaddingMask(name=PADDING_MASK)(ids)
-    outputs = build_encoder(config)([embedded, mask])
+    layers = {
+        EMBEDDING_LAYER: embedding or make_embedding(config),
+        PADDING_MASK: PaddingMask(name=PADDING_MASK),
+    }
+    if config.subwords is not None:
+        layers[SUBWORD_LAYER] = subword_embedding or make_embedding(config, subwords=True)
+        layers[TOKEN_COLUMNS] = TokenColumns(name=TOKEN_COLUMNS)
+        layers[SUBWORD_MEAN] = SubwordMean(name=SUBWORD_MEAN)
+    ids = keras.Input(shape=config.ids_shape, dtype=tf.int32, name=INPUT_NAME)
+    outputs = build_encoder(config)(embed_tokens(ids, layers.__getitem__))
     return keras.Model(ids, outputs, name="joint_nlu")
+
+
+def embed_tokens(ids, layer: Callable[[str], keras.layers.Layer]) -> list:
+    """[embedded tokens, padding mask] of `ids`, from the layers `layer(name)` gives (a new
+    model's, or a trained model's when QAT rebuilds the part around the encoder)."""
+    word_ids = ids
+    if len(ids.shape) == 3:  # word ids and n-gram ids
+        word_ids, subword_ids = layer(TOKEN_COLUMNS)(ids)
+    embedded = layer(EMBEDDING_LAYER)(word_ids)
+    if len(ids.shape) == 3:
+        embedded = layer(SUBWORD_MEAN)([embedded, layer(SUBWORD_LAYER)(subword_ids), subword_ids])
+    return [embedded, layer(PADDING_MASK)(word_ids)]
 
 
 def build_encoder(config: ModelConfig) -> keras.Model:
@@ -142,15 +194,24 @@ def _encoder_block(x, config: ModelConfig, index: int, dilation: int):
 
 
 def component_sizes(model: keras.Model) -> dict[str, dict[str, int]]:
-    """Parameters and deployed bytes of the embedding and of the rest of the model.
+    """Parameters and deployed bytes of the embedding (the n-gram table's apart), and of the
+    rest of the model.
 
-    The embedding's bytes are its deployed storage (for DPQ: packed codes and an fp32
-    codebook, not the training-only query table); the rest is counted at fp32.
+    A table's bytes are its deployed storage (for DPQ: packed codes and an fp32 codebook, not
+    the training-only query table); the rest is counted at fp32.
     """
-    embedding = model.get_layer(EMBEDDING_LAYER)
-    rest = sum(layer.count_params() for layer in model.layers if layer is not embedding)
-    emb_params = sum(int(w.shape.num_elements()) for w in embedding.trainable_weights)
-    return {
-        "embedding": {"parameters": emb_params, "bytes": embedding.storage_bytes()},
-        "rest": {"parameters": rest, "bytes": rest * 4},
+    tables = {"embedding": EMBEDDING_LAYER, "subwords": SUBWORD_LAYER}
+    layers = {key: model.get_layer(name) for key, name in tables.items() if _has_layer(model, name)}
+    rest = sum(layer.count_params() for layer in model.layers if layer not in layers.values())
+    sizes = {
+        key: {
+            "parameters": sum(int(w.shape.num_elements()) for w in layer.trainable_weights),
+            "bytes": layer.storage_bytes(),
+        }
+        for key, layer in layers.items()
     }
+    return {**sizes, "rest": {"parameters": rest, "bytes": rest * 4}}
+
+
+def _has_layer(model: keras.Model, name: str) -> bool:
+    return any(layer.name == name for layer in model.layers)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from tflnlu.data.example import Example
+from tflnlu.data.subwords import SubwordSpec, subword_ids
 from tflnlu.data.vocab import OUTSIDE_TAG, Vocabulary, read_lines, save_labels, tag_list
 
 NO_LABEL = -1  # a dev/test label the training split never showed: never predicted
@@ -73,20 +74,41 @@ def unknown_slot_types(examples: Sequence[Example], labels: LabelSet) -> dict[st
 
 @dataclass
 class EncodedSplit:
-    ids: np.ndarray  # [N, max_len] int32
+    ids: np.ndarray  # [N, max_len] int32, or [N, max_len, 1 + per_token] with subwords
     intents: np.ndarray  # [N] int32, NO_LABEL if unknown
     tags: np.ndarray  # [N, max_len] int32 (padding and unknown tags: 0 = 'O')
     domains: np.ndarray  # [N] int32 (0 when there is no domain head)
     token_mask: np.ndarray  # [N, max_len] float32, 1 for real (not truncated) tokens
 
 
-def encode(examples: Sequence[Example], vocab: Vocabulary, labels: LabelSet, max_len: int) -> EncodedSplit:
+def token_ids(
+    tokens: Sequence[str], vocab: Vocabulary, max_len: int, subwords: SubwordSpec | None = None
+) -> np.ndarray:
+    """One utterance's model input: [max_len] word ids, or with `subwords` [max_len, 1 +
+    per_token], each token's word id then its n-gram ids (docs/tokenizer.md section 6)."""
+    words = np.asarray(vocab.ids(tokens, max_len), np.int32)
+    if subwords is None:
+        return words
+    return np.concatenate(
+        [words[:, None], np.asarray(subword_ids(tokens, subwords, max_len), np.int32)], axis=1
+    )
+
+
+def encode(
+    examples: Sequence[Example],
+    vocab: Vocabulary,
+    labels: LabelSet,
+    max_len: int,
+    *,
+    subwords: SubwordSpec | None = None,
+) -> EncodedSplit:
     intent_ids = {name: i for i, name in enumerate(labels.intents)}
     tag_ids = {name: i for i, name in enumerate(labels.tags)}
     domain_ids = {name: i for i, name in enumerate(labels.domains)}
     n = len(examples)
+    width = () if subwords is None else (1 + subwords.per_token,)
     split = EncodedSplit(
-        ids=np.zeros((n, max_len), np.int32),
+        ids=np.zeros((n, max_len, *width), np.int32),
         intents=np.full((n,), NO_LABEL, np.int32),
         tags=np.zeros((n, max_len), np.int32),
         domains=np.zeros((n,), np.int32),
@@ -94,7 +116,7 @@ def encode(examples: Sequence[Example], vocab: Vocabulary, labels: LabelSet, max
     )
     for row, example in enumerate(examples):
         length = min(len(example.tokens), max_len)
-        split.ids[row] = vocab.ids(example.tokens, max_len)
+        split.ids[row] = token_ids(example.tokens, vocab, max_len, subwords)
         split.intents[row] = intent_ids.get(example.intent, NO_LABEL)
         split.tags[row, :length] = [tag_ids.get(t, tag_ids[OUTSIDE_TAG]) for t in example.tags[:length]]
         split.domains[row] = domain_ids.get(example.domain or "", 0)

@@ -115,15 +115,17 @@ class LiteRTModel(UtteranceRunner):
             missing = [k for k in OUTPUT_KEYS if k not in self.output_details]
             if missing:
                 raise ValueError(f"the model has no output {missing}; a tflnlu export has {OUTPUT_KEYS}")
-            self.max_len = int(self.runner.get_input_details()[INPUT_KEY]["shape"][-1])
+            self.ids_shape = tuple(int(n) for n in self.runner.get_input_details()[INPUT_KEY]["shape"][1:])
+            self.max_len = self.ids_shape[0]  # [max_len] ids, or [max_len, 1 + per_token] with subwords
             self.latencies: list[float] = []
-            self.raw_one(np.zeros(self.max_len, np.int32))  # the delegate is made (and announced) here
+            self.raw_one(np.zeros(self.ids_shape, np.int32))  # the delegate is made (and announced) here
         self.latencies = []
 
     def raw_one(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The model's own outputs (int8 for an int8 export) for one utterance's ids [T]."""
+        """The model's own outputs (int8 for an int8 export) for one utterance's ids [T]
+        ([T, 1 + per_token] with subwords)."""
         started = time.perf_counter()
-        out = self.runner(**{INPUT_KEY: ids.reshape(1, self.max_len).astype(np.int32)})
+        out = self.runner(**{INPUT_KEY: ids.reshape(1, *self.ids_shape).astype(np.int32)})
         self.latencies.append(time.perf_counter() - started)
         return tuple(out[k][0] for k in OUTPUT_KEYS)
 

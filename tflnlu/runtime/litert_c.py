@@ -190,7 +190,7 @@ class LiteRTCustomOpModel(UtteranceRunner):
         model = schema.ModelT.InitFromPackedBuf(data, 0)
         subgraph = model.subgraphs[0]
         ids_tensor = subgraph.tensors[int(subgraph.inputs[0])]
-        self.max_len = int(ids_tensor.shape[-1])
+        self.max_len = int(ids_tensor.shape[1])  # [1, max_len] or [1, max_len, 1 + per_token]
         self._buffers, self._views, self.output_quantization = [], [], []
         for index in [int(subgraph.inputs[0]), *(int(t) for t in subgraph.outputs)]:
             tensor = subgraph.tensors[index]

@@ -23,12 +23,14 @@ import numpy as np
 
 from tflnlu.data.example import bio_spans
 from tflnlu.data.hashed_vocab import HashedVocabulary, HashedVocabularyError
+from tflnlu.data.subwords import SubwordSpec
 from tflnlu.data.tokenizer import normalize, normalized_prefix_lengths, original_span, split_normalized
 from tflnlu.data.vocab import Vocabulary
 from tflnlu.modelfile.flatbuffer import ModelFileError, read_model, read_model_bytes
 from tflnlu.modelfile.kernel import CUSTOM_OP_NAME
-from tflnlu.modelfile.metadata import HASHED_VOCAB, read_metadata
+from tflnlu.modelfile.metadata import HASHED_VOCAB, SUBWORDS, read_metadata
 from tflnlu.nlu.decoding import log_softmax, viterbi_bio
+from tflnlu.nlu.encode import token_ids
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,16 @@ def vocabulary_of(metadata: dict, source: str = "model") -> Vocabulary | HashedV
         raise ModelFileError(f"{source}: {e}; export the model again") from None
 
 
+def subwords_of(metadata: dict, source: str = "model") -> SubwordSpec | None:
+    """The n-gram settings of a file with subwords (docs/tokenizer.md section 6), else None."""
+    if SUBWORDS not in metadata:
+        return None
+    try:
+        return SubwordSpec.from_json(metadata[SUBWORDS])
+    except ValueError as e:
+        raise ModelFileError(f"{source}: {e}; export the model again") from None
+
+
 class Parser:
     """An exported model and everything it needs to read text (see the module docstring)."""
 
@@ -123,6 +135,7 @@ class Parser:
         data = model if isinstance(model, bytes) else read_model_bytes(model)
         metadata = read_metadata(data, source)
         self.vocab = vocabulary_of(metadata, source)
+        self.subwords = subwords_of(metadata, source)
         self.intents, self.tags = metadata["intents"], metadata["tags"]
         self.intent_domains: dict[str, str] = metadata.get("intent_domains", {})
         self.runner = open_runner(data, source)
@@ -138,7 +151,7 @@ class Parser:
         normalized = normalize(text)
         tokens = split_normalized(normalized)
         kept = tokens[: self.max_len]
-        ids = np.array(self.vocab.ids([t.text for t in kept], self.max_len), np.int32)
+        ids = token_ids([t.text for t in kept], self.vocab, self.max_len, self.subwords)
         spans = tuple((t.start, t.end) for t in kept)
         if not kept:
             empty = Parse(text, None, 0.0, None, slots=(), tokens=(), tags=(), truncated=False, empty=True)

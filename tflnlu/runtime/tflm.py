@@ -62,7 +62,8 @@ class TFLMModel(UtteranceRunner):
             else config.kAllocationRecording,
         )
         self.input = self.interpreter.get_input_details(0)
-        self.max_len = int(self.input["shape"][-1])
+        self.ids_shape = tuple(int(n) for n in self.input["shape"][1:])
+        self.max_len = self.ids_shape[0]  # [max_len] ids, or [max_len, 1 + per_token] with subwords
         details = [self.interpreter.get_output_details(i) for i in range(2)]
         ranks = [len(d["shape"]) for d in details]
         if sorted(ranks) != [2, 3]:
@@ -79,7 +80,7 @@ class TFLMModel(UtteranceRunner):
 
     def raw_one(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         started = time.perf_counter()
-        self.interpreter.set_input(ids.reshape(1, self.max_len).astype(np.int32), 0)
+        self.interpreter.set_input(ids.reshape(1, *self.ids_shape).astype(np.int32), 0)
         self.interpreter.invoke()
         intent = self.interpreter.get_output(self.intent_index)[0].copy()
         slots = self.interpreter.get_output(self.slot_index)[0].copy()

@@ -24,12 +24,27 @@ class Teacher:
     id_map: tf.Tensor  # [student vocabulary] -> teacher ids (unknown words -> <unk>)
 
     def outputs(self, ids):
-        return self.model(tf.gather(self.id_map, ids), training=False)
+        """The teacher's logits on the student's ids; a student with subwords gives a word-only
+        teacher its word ids alone, and one with the same subwords its n-gram ids too."""
+        if len(ids.shape) == 2:
+            return self.model(tf.gather(self.id_map, ids), training=False)
+        words = tf.gather(self.id_map, ids[:, :, 0])
+        if len(self.model.input.shape) == 2:
+            return self.model(words, training=False)
+        return self.model(tf.concat([words[:, :, tf.newaxis], ids[:, :, 1:]], axis=-1), training=False)
 
 
-def load_teacher(directory: str | Path, vocab: Vocabulary, labels: LabelSet, max_len: int) -> Teacher:
-    """The teacher run, checked to predict the student's labels over the same window."""
+def load_teacher(
+    directory: str | Path, vocab: Vocabulary, labels: LabelSet, max_len: int, *, subwords: dict | None = None
+) -> Teacher:
+    """The teacher run, checked to predict the student's labels over the same window (and,
+    if it reads n-grams, the student's n-grams)."""
     run = load_run(Path(directory))
+    if run.model_config.subwords is not None and run.model_config.subwords != subwords:
+        raise RunDirectoryError(
+            f"the teacher {directory} reads subwords {run.model_config.subwords}, the student {subwords}: "
+            "train the teacher without subwords or with the student's"
+        )
     if (run.labels.intents, run.labels.tags) != (labels.intents, labels.tags):
         raise RunDirectoryError(
             f"the teacher {directory} was trained on other labels (intents or slot tags differ): "

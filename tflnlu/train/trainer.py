@@ -223,8 +223,9 @@ def _batches(split: EncodedSplit, config: TrainConfig, epoch: int):
     order = rng.permutation(len(split.ids))
     for start in range(0, len(order), config.batch_size):
         rows = order[start : start + config.batch_size]
-        ids = split.ids[rows]
-        ids = np.where((ids > UNK_ID) & (rng.random(ids.shape) < config.unk_rate), UNK_ID, ids)
+        ids = split.ids[rows].copy()
+        words = ids[:, :, 0] if ids.ndim == 3 else ids  # a view: only word ids become <unk>
+        words[...] = np.where((words > UNK_ID) & (rng.random(words.shape) < config.unk_rate), UNK_ID, words)
         yield ids, split.intents[rows], split.tags[rows], split.domains[rows], split.token_mask[rows]
 
 
@@ -237,8 +238,14 @@ class TrainingData:
     labels: LabelSet
 
     @classmethod
-    def encode(cls, splits: dict[str, list[Example]], vocab: Vocabulary, labels: LabelSet, max_len: int):
-        return cls(splits, {n: encode(e, vocab, labels, max_len) for n, e in splits.items()}, labels)
+    def encode(
+        cls, splits: dict[str, list[Example]], vocab: Vocabulary, labels: LabelSet, config: ModelConfig
+    ):
+        encoded = {
+            n: encode(e, vocab, labels, config.max_len, subwords=config.subword_spec)
+            for n, e in splits.items()
+        }
+        return cls(splits, encoded, labels)
 
 
 @dataclass
@@ -289,7 +296,7 @@ def train(
         write_json_atomic(out / run_dir.CONFIG, run_config)  # first: it marks the directory as a run
         vocab.save(out / run_dir.VOCAB)
         labels.save(out)
-    data = TrainingData.encode(splits, vocab, labels, model_config.max_len)
+    data = TrainingData.encode(splits, vocab, labels, model_config)
     _report_unknown_labels(splits, labels, log)
     loop = _Loop.new(model, config, out / run_dir.CHECKPOINT_DIR)
     if state is not None:
@@ -297,18 +304,28 @@ def train(
         log(f"resuming {out} after epoch {state['epoch']} (best dev score {state['best_score']:.4f})")
     state = state or {"epoch": 0, "best_score": -1.0, "best_epoch": 0, "history": []}
     sizes = component_sizes(model)
-    log(
-        f"vocabulary {len(vocab)}, intents {len(labels.intents)}, tags {len(labels.tags)}, "
-        f"domains {len(labels.domains)}; embedding {model_config.embedding}: "
-        f"{sizes['embedding']['bytes']:,} bytes deployed, rest {sizes['rest']['parameters']:,} parameters"
-    )
-    teacher = load_teacher(config.teacher, vocab, labels, model_config.max_len) if config.teacher else None
+    log(_describe(vocab, labels, model_config, sizes))
+    teacher = None
+    if config.teacher:
+        teacher = load_teacher(
+            config.teacher, vocab, labels, model_config.max_len, subwords=model_config.subwords
+        )
     if teacher is not None:
         log(
             f"distilling from {teacher.directory} (weight {config.distill_weight}, temperature {config.distill_temperature})"
         )
     _fit(loop, state, data, config, out=out, log=log, teacher=teacher, on_epoch=on_epoch)
     return _final_metrics(model, state, data, sizes, out=out)
+
+
+def _describe(vocab: Vocabulary, labels: LabelSet, model_config: ModelConfig, sizes: dict) -> str:
+    """The run's one line about its data and model, before the first epoch."""
+    ngrams = f"n-gram table {sizes['subwords']['bytes']:,} bytes, " if "subwords" in sizes else ""
+    return (
+        f"vocabulary {len(vocab)}, intents {len(labels.intents)}, tags {len(labels.tags)}, "
+        f"domains {len(labels.domains)}; embedding {model_config.embedding}: "
+        f"{sizes['embedding']['bytes']:,} bytes deployed, {ngrams}rest {sizes['rest']['parameters']:,} parameters"
+    )
 
 
 def vocabulary_and_labels(

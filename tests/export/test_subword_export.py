@@ -39,6 +39,9 @@ def exported(tmp_path_factory):
     train(splits, root / "run", SMALL, TrainConfig(epochs=2), log=lambda _: None)
     options = ExportOptions(qat_epochs=1)
     builtin = export_run(root / "run", root / "out", splits, options, log=lambda _: None)
+    mcu = export_run(
+        root / "run", root / "mcu", splits, ExportOptions(qat_epochs=1, target="mcu"), log=lambda _: None
+    )
     custom = export_run(
         root / "run",
         root / "custom",
@@ -46,11 +49,11 @@ def exported(tmp_path_factory):
         ExportOptions(qat_epochs=1, lookup="custom"),
         log=lambda _: None,
     )
-    return root, splits, builtin, custom
+    return root, splits, builtin, custom, mcu
 
 
 def test_the_file_carries_its_ngram_settings_and_reads_token_and_ngram_ids(exported):
-    root, splits, result, _ = exported
+    root, splits, result, *_ = exported
     data = (root / "out" / "model.tflite").read_bytes()
     assert read_metadata(data)[SUBWORDS] == SPEC.to_json()
     assert json.loads((root / "out" / "tokenizer.json").read_text())[SUBWORDS] == SPEC.to_json()
@@ -71,7 +74,7 @@ def test_the_ngram_table_is_codes_and_a_codebook_in_the_size_report(exported):
 
 
 def test_the_custom_op_file_gives_the_builtin_files_parses(exported):
-    root, splits, _, custom = exported
+    root, splits, _, custom, _ = exported
     assert custom["test"]["tflite"] == exported[2]["test"]["tflite"]
     builtin, fused = Parser(root / "out" / "model.tflite"), Parser(root / "custom" / "model.tflite")
     for example in splits["test"] + splits["dev"]:
@@ -85,3 +88,12 @@ def test_golden_records_hold_each_tokens_word_and_ngram_ids(exported):
         json.loads(line) for line in (root / "out" / "golden.jsonl").read_text(encoding="utf-8").splitlines()
     ]
     assert all(np.asarray(r["ids"]).shape == (12, 1 + SPEC.per_token) for r in records)
+
+
+def test_tflite_micro_runs_the_subword_file_as_litert_does(exported):
+    """--target=mcu: the slice, the n-gram lookup and MUL / MEAN / ADD are TFLite-Micro builtins."""
+    splits, report = exported[1], exported[4]["mcu"]
+    assert report["test"]["examples"] == len(splits["test"])
+    versus = report["versus_litert_reference_kernels"]
+    assert versus["same_intent"] == 1.0 and versus["largest_int8_difference"] <= 2
+    assert {"STRIDED_SLICE", "MEAN", "MUL"} <= set(report["operators"])

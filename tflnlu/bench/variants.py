@@ -302,7 +302,8 @@ def _fp32_row(run: Run, context: Context, out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(out / "model.tflite", model_bytes)
     test = context.splits["test"]
-    ids = encode(test, run.vocab, run.labels, run.model_config.max_len).ids
+    config = run.model_config
+    ids = encode(test, run.vocab, run.labels, config.max_len, subwords=config.subword_spec).ids
     runner = LiteRTModel(model_bytes)
     metrics = evaluate(runner, ids, test, run.labels, seen=seen_words(context.splits["train"]))
     return {

@@ -29,7 +29,7 @@ from tflnlu.nlu.encode import LabelSet, encode, unknown_intents, unknown_slot_ty
 from tflnlu.nlu.metrics import summary
 from tflnlu.nlu.scoring import evaluate
 from tflnlu.runtime.litert_c import LiteRTCustomOpModel
-from tflnlu.runtime.parser import CUSTOM_OP_ROUTES, open_runner, vocabulary_of
+from tflnlu.runtime.parser import CUSTOM_OP_ROUTES, open_runner, subwords_of, vocabulary_of
 
 UNKNOWN_LABEL_POLICIES = ("refuse", "report")
 
@@ -141,7 +141,8 @@ def run(
     record = export_record(model_path, log)
     examples, source = load_split(data, fmt, split, clinc_oos=clinc_oos, record=record, log=log)
     unknown = check_labels(examples, labels, unknown_labels, source)
-    ids = encode(examples, vocab, labels, metadata["tokenizer"]["max_len"]).ids
+    max_len, subwords = metadata["tokenizer"]["max_len"], subwords_of(metadata, model_path)
+    ids = encode(examples, vocab, labels, max_len, subwords=subwords).ids
     model = open_runner(model_bytes, model_path, custom_op_route=custom_op_route)
     log(f"running {_route(model)}")
     metrics = evaluate(model, ids, examples, labels)

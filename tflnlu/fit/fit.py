@@ -32,7 +32,7 @@ from tflnlu.nlu.encode import LabelSet, encode
 from tflnlu.nlu.scoring import evaluate, seen_words
 from tflnlu.outputs import Each, OutputKind, prepare_output, remove_owned
 from tflnlu.runtime.litert import LiteRTModel
-from tflnlu.runtime.parser import vocabulary_of
+from tflnlu.runtime.parser import subwords_of, vocabulary_of
 from tflnlu.train.run_dir import RUN
 
 SETTINGS_JSON, STUDY_DB, TRIALS_JSON, FIT_JSON = "settings.json", "study.db", "trials.json", "fit.json"
@@ -257,5 +257,6 @@ def test_metrics(model_bytes: bytes, test: list, *, seen: frozenset[str] | None 
     """The file's metrics on the test split in LiteRT (vocabulary and labels from the file)."""
     metadata = read_metadata(model_bytes)
     labels = LabelSet(metadata["intents"], metadata["tags"], metadata["domains"])
-    ids = encode(test, vocabulary_of(metadata), labels, metadata["tokenizer"]["max_len"]).ids
+    max_len, subwords = metadata["tokenizer"]["max_len"], subwords_of(metadata)
+    ids = encode(test, vocabulary_of(metadata), labels, max_len, subwords=subwords).ids
     return evaluate(LiteRTModel(model_bytes), ids, test, labels, seen=seen)

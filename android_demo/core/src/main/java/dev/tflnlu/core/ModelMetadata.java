@@ -24,6 +24,8 @@ public final class ModelMetadata {
   static final String FRONT_CODED_VOCAB = "vocab_front_coded";
   /** Or the vocabulary without strings (tflnlu-export --vocabulary=hashed), see {@link HashedVocabulary}. */
   static final String HASHED_VOCAB = "vocab_hashed";
+  /** A model with subwords (its input is [1, max_len, 1 + per_token]); refused for now. */
+  static final String SUBWORDS = "subwords";
   private static final int MAX_SHARED = 9;
 
   public final String tflnluVersion;
@@ -38,6 +40,11 @@ public final class ModelMetadata {
   public final List<String> domains;
 
   ModelMetadata(Map<String, Object> json) {
+    if (json.containsKey(SUBWORDS)) {
+      throw new IllegalArgumentException(
+          "the model reads subwords (tflnlu-train --subwords): this core does not compute n-gram ids into its"
+              + " input yet; export a model without subwords for Android");
+    }
     Map<String, Object> tokenizer = asMap(json.get("tokenizer"), "tokenizer");
     tflnluVersion = String.valueOf(json.get("tflnlu_version"));
     tokenizerVersion = asInt(tokenizer.get("version"), "tokenizer.version");

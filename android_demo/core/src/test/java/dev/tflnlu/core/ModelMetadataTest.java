@@ -38,4 +38,18 @@ public class ModelMetadataTest {
   public void aSharedPrefixOutsideZeroToNineIsRefused() {
     ModelMetadata.frontDecode("0abcdefghijk\n:x");
   }
+
+  @Test
+  public void aModelWithSubwordsIsRefusedByName() {
+    String json =
+        "{\"tokenizer\": {\"version\": 1, \"max_len\": 4}, \"vocab_front_coded\": \"0<pad>\\n1unk>\","
+            + " \"intents\": [\"a\"], \"tags\": [\"O\"], \"subwords\": {\"min_n\": 3, \"max_n\": 5,"
+            + " \"buckets\": 8, \"per_token\": 4}}";
+    try {
+      ModelMetadata.fromJson(json);
+      throw new AssertionError("a model with subwords was accepted");
+    } catch (IllegalArgumentException e) {
+      assertEquals(true, e.getMessage().contains("subwords"));
+    }
+  }
 }

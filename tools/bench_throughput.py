@@ -38,7 +38,7 @@ def main() -> None:
     loaded = time.monotonic() - started
     config = TrainConfig()
     vocab, labels, model_config = vocabulary_and_labels(splits["train"], config, json.loads(args.model))
-    data = TrainingData.encode(splits, vocab, labels, model_config.max_len)
+    data = TrainingData.encode(splits, vocab, labels, model_config)
     timings = step_timings(build_model(model_config), data, config, steps=args.steps)
     result = {
         "data": info,

@@ -36,12 +36,9 @@ def exported(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("subword_export")
     splits = read_splits(write_massive_dir(root / "data"), "massive").splits
-    train(splits, root / "run", SMALL, TrainConfig(epochs=2), log=lambda _: None)
+    train(splits, root / "run", SMALL, TrainConfig(epochs=1), log=lambda _: None)
     options = ExportOptions(qat_epochs=1)
     builtin = export_run(root / "run", root / "out", splits, options, log=lambda _: None)
-    mcu = export_run(
-        root / "run", root / "mcu", splits, ExportOptions(qat_epochs=1, target="mcu"), log=lambda _: None
-    )
     custom = export_run(
         root / "run",
         root / "custom",
@@ -49,7 +46,7 @@ def exported(tmp_path_factory):
         ExportOptions(qat_epochs=1, lookup="custom"),
         log=lambda _: None,
     )
-    return root, splits, builtin, custom, mcu
+    return root, splits, builtin, custom
 
 
 def test_the_file_carries_its_ngram_settings_and_reads_token_and_ngram_ids(exported):
@@ -74,7 +71,7 @@ def test_the_ngram_table_is_codes_and_a_codebook_in_the_size_report(exported):
 
 
 def test_the_custom_op_file_gives_the_builtin_files_parses(exported):
-    root, splits, _, custom, _ = exported
+    root, splits, _, custom = exported
     assert custom["test"]["tflite"] == exported[2]["test"]["tflite"]
     builtin, fused = Parser(root / "out" / "model.tflite"), Parser(root / "custom" / "model.tflite")
     for example in splits["test"] + splits["dev"]:
@@ -90,9 +87,12 @@ def test_golden_records_hold_each_tokens_word_and_ngram_ids(exported):
     assert all(np.asarray(r["ids"]).shape == (12, 1 + SPEC.per_token) for r in records)
 
 
+@pytest.mark.slow  # one more export (about 40 s): `make test-slow` runs it (the default suite stays near 15 min)
 def test_tflite_micro_runs_the_subword_file_as_litert_does(exported):
     """--target=mcu: the slice, the n-gram lookup and MUL / MEAN / ADD are TFLite-Micro builtins."""
-    splits, report = exported[1], exported[4]["mcu"]
+    root, splits = exported[0], exported[1]
+    options = ExportOptions(qat_epochs=1, target="mcu")
+    report = export_run(root / "run", root / "mcu", splits, options, log=lambda _: None)["mcu"]
     assert report["test"]["examples"] == len(splits["test"])
     versus = report["versus_litert_reference_kernels"]
     assert versus["same_intent"] == 1.0 and versus["largest_int8_difference"] <= 2

@@ -179,7 +179,7 @@ def test_step_timings_measure_the_step_with_and_without_the_input_pipeline(tiny_
     splits = read_splits(tiny_massive, "massive").splits
     config = TrainConfig(batch_size=2)
     vocab, labels, model_config = vocabulary_and_labels(splits["train"], config, SMALL_MODEL)
-    data = TrainingData.encode(splits, vocab, labels, model_config.max_len)
+    data = TrainingData.encode(splits, vocab, labels, model_config)
     timings = step_timings(
         build_model(model_config), data, config, steps=3
     )  # more batches than one epoch has

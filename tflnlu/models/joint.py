@@ -99,7 +99,8 @@ def build_model(
         layers[TOKEN_COLUMNS] = TokenColumns(name=TOKEN_COLUMNS)
         layers[SUBWORD_MEAN] = SubwordMean(name=SUBWORD_MEAN)
     ids = keras.Input(shape=config.ids_shape, dtype=tf.int32, name=INPUT_NAME)
-    outputs = build_encoder(config)(embed_tokens(ids, layers.__getitem__))
+    embedded = embed_tokens(ids, layers.__getitem__)  # first: the tables initialize before the encoder
+    outputs = build_encoder(config)(embedded)
     return keras.Model(ids, outputs, name="joint_nlu")
 
 

@@ -111,6 +111,34 @@ def test_the_golden_file_of_a_hashed_export_is_reproduced_by_java(classpath, has
 
 
 @pytest.fixture(scope="module")
+def subword_export(tmp_path_factory) -> Path:
+    """A small model with subwords on the built-in set: its input is [max_len, 1 + per_token]."""
+    from tflnlu.data.builtin import load_builtin
+    from tflnlu.data.subwords import SubwordSpec
+    from tflnlu.export.export import ExportOptions, export_run
+    from tflnlu.train.config import TrainConfig
+    from tflnlu.train.trainer import train
+
+    root = tmp_path_factory.mktemp("golden_subwords")
+    splits = load_builtin()
+    spec = SubwordSpec(min_n=3, max_n=5, buckets=256, per_token=8)
+    config = {"embed_dim": 16, "dpq_d": 4, "dpq_k": 4, "width": 16, "max_len": 16, "subwords": spec.to_json()}
+    train(splits, root / "run", config, TrainConfig(epochs=2), log=lambda _: None)
+    export_run(root / "run", root / "out", splits, ExportOptions(qat_epochs=0), log=lambda _: None)
+    return root / "out"
+
+
+@pytest.mark.slow  # about 60 s with its training: `make test-slow` runs it
+def test_the_golden_file_of_a_subword_export_is_reproduced_by_java(classpath, subword_export):
+    """Java computes the n-gram ids into the model's one input exactly as Python does, on every
+    record, and decodes the raw scores of the sample as Python does."""
+    records = (subword_export / "golden.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(json.loads(records[0])["ids"][0]) == 1 + 8  # [T][1 + per_token] rows
+    output = run_junit(classpath, ["GoldenTest"], f"-Dtflnlu.export={subword_export}")
+    assert f"golden: {len(records)} records identical" in output
+
+
+@pytest.fixture(scope="module")
 def java_hash(classpath):
     """HashServer over one hashed vocabulary of random words (supplementary characters too)."""
     import random

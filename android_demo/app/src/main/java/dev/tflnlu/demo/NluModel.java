@@ -94,7 +94,7 @@ final class NluModel implements AutoCloseable {
     outputs.put(intentOutput, intent);
     outputs.put(slotOutput, slots);
     long started = System.nanoTime();
-    interpreter.runForMultipleInputsOutputs(new Object[] {new int[][] {input.ids}}, outputs);
+    interpreter.runForMultipleInputsOutputs(new Object[] {input.modelInput()}, outputs);
     long nanos = System.nanoTime() - started;
     return new Prediction(input, nlu.decode(input, intent[0], slots[0], intentScale, intentZeroPoint), nanos);
   }

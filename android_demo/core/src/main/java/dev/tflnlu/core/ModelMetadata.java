@@ -5,7 +5,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.DataFormatException;
@@ -24,7 +26,7 @@ public final class ModelMetadata {
   static final String FRONT_CODED_VOCAB = "vocab_front_coded";
   /** Or the vocabulary without strings (tflnlu-export --vocabulary=hashed), see {@link HashedVocabulary}. */
   static final String HASHED_VOCAB = "vocab_hashed";
-  /** A model with subwords (its input is [1, max_len, 1 + per_token]); refused for now. */
+  /** A model with subwords: its n-gram settings; its input is [1, max_len, 1 + per_token]. */
   static final String SUBWORDS = "subwords";
   private static final int MAX_SHARED = 9;
 
@@ -38,13 +40,10 @@ public final class ModelMetadata {
   public final List<String> intents;
   public final List<String> tags;
   public final List<String> domains;
+  /** The n-gram ids the model reads beside each word id, or null for a model without subwords. */
+  public final Subwords subwords;
 
   ModelMetadata(Map<String, Object> json) {
-    if (json.containsKey(SUBWORDS)) {
-      throw new IllegalArgumentException(
-          "the model reads subwords (tflnlu-train --subwords): this core does not compute n-gram ids into its"
-              + " input yet; export a model without subwords for Android");
-    }
     Map<String, Object> tokenizer = asMap(json.get("tokenizer"), "tokenizer");
     tflnluVersion = String.valueOf(json.get("tflnlu_version"));
     tokenizerVersion = asInt(tokenizer.get("version"), "tokenizer.version");
@@ -59,6 +58,7 @@ public final class ModelMetadata {
     intents = strings(json.get("intents"), "intents");
     tags = strings(json.get("tags"), "tags");
     domains = json.containsKey("domains") ? strings(json.get("domains"), "domains") : Collections.<String>emptyList();
+    subwords = json.containsKey(SUBWORDS) ? subwords(asMap(json.get(SUBWORDS), SUBWORDS)) : null;
     if (tokenizerVersion != Tokenizer.VERSION) {
       throw new IllegalArgumentException(
           "the model needs tokenizer version " + tokenizerVersion + ", this code implements " + Tokenizer.VERSION);
@@ -220,6 +220,19 @@ public final class ModelMetadata {
       throw new IllegalArgumentException("metadata: '" + what + "' must be an integer");
     }
     return ((Long) value).intValue();
+  }
+
+  /** The settings written by tflnlu/data/subwords.py SubwordSpec.to_json: exactly these four integers. */
+  private static Subwords subwords(Map<String, Object> spec) {
+    String[] keys = {"min_n", "max_n", "buckets", "per_token"};
+    if (!spec.keySet().equals(new HashSet<>(Arrays.asList(keys)))) {
+      throw new IllegalArgumentException("metadata: 'subwords' must hold exactly min_n, max_n, buckets, per_token, not " + spec.keySet());
+    }
+    int[] values = new int[keys.length];
+    for (int i = 0; i < keys.length; i++) {
+      values[i] = asInt(spec.get(keys[i]), SUBWORDS + "." + keys[i]);
+    }
+    return new Subwords(values[0], values[1], values[2], values[3]);
   }
 
   private static List<String> strings(Object value, String what) {

@@ -15,11 +15,31 @@ public final class Nlu {
     public final String normalized;
     public final List<Tokenizer.Token> tokens;
     public final int[] ids; // [maxLen], padded
+    /** [maxLen][perToken] n-gram ids beside the word ids (padding rows 0), or null without subwords. */
+    public final int[][] subwordIds;
 
-    Encoded(String normalized, List<Tokenizer.Token> tokens, int[] ids) {
+    Encoded(String normalized, List<Tokenizer.Token> tokens, int[] ids, int[][] subwordIds) {
       this.normalized = normalized;
       this.tokens = tokens;
       this.ids = ids;
+      this.subwordIds = subwordIds;
+    }
+
+    /**
+     * The model's one int32 input with its batch dimension: [1][maxLen], or with subwords
+     * [1][maxLen][1 + perToken] (each row the word id, then its n-gram ids; docs/model_file.md).
+     */
+    public Object modelInput() {
+      if (subwordIds == null) {
+        return new int[][] {ids};
+      }
+      int[][] rows = new int[ids.length][];
+      for (int t = 0; t < ids.length; t++) {
+        rows[t] = new int[1 + subwordIds[t].length];
+        rows[t][0] = ids[t];
+        System.arraycopy(subwordIds[t], 0, rows[t], 1, subwordIds[t].length);
+      }
+      return new int[][][] {rows};
     }
   }
 
@@ -53,7 +73,8 @@ public final class Nlu {
   public Encoded encode(String text) {
     String normalized = Tokenizer.normalize(text);
     List<Tokenizer.Token> tokens = Tokenizer.splitNormalized(normalized);
-    return new Encoded(normalized, tokens, vocabulary.ids(tokens, metadata.maxLen));
+    int[][] subwordIds = metadata.subwords == null ? null : metadata.subwords.ids(tokens, metadata.maxLen);
+    return new Encoded(normalized, tokens, vocabulary.ids(tokens, metadata.maxLen), subwordIds);
   }
 
   /**

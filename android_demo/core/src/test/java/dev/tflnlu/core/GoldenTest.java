@@ -19,7 +19,7 @@ import org.junit.Test;
  * The proof that this Java core does what Python does, on a golden file written by
  * tflnlu-export: token ids for every utterance, and the decoding of the stored raw model
  * outputs into intent, tags and slots. Run with -Dtflnlu.export=DIR (an export directory with
- * model.tflite, golden.jsonl and the label files); skipped without it.
+ * model.tflite, golden.jsonl and the label files; a model with subwords too); skipped without it.
  */
 public class GoldenTest {
   private static final int MAX_REPORTED = 10;
@@ -94,10 +94,7 @@ public class GoldenTest {
     if (!tokens.equals(record.get("tokens"))) {
       return Json.quote(text) + ": tokens " + tokens + " != " + record.get("tokens");
     }
-    List<Long> ids = new ArrayList<>();
-    for (int id : input.ids) {
-      ids.add((long) id);
-    }
+    List<Object> ids = modelInputAsJson(input);
     if (!ids.equals(record.get("ids"))) {
       return Json.quote(text) + ": ids " + ids + " != " + record.get("ids");
     }
@@ -137,6 +134,21 @@ public class GoldenTest {
       expectedSpans.add(span.get("type") + "|" + span.get("start") + "|" + span.get("end") + "|" + span.get("text"));
     }
     return spans.equals(expectedSpans) ? null : Json.quote(text) + ": spans " + spans + " != " + expectedSpans;
+  }
+
+  /** The ids as golden.jsonl writes them: [maxLen] numbers, or with subwords [maxLen][1 + perToken]. */
+  private static List<Object> modelInputAsJson(Nlu.Encoded input) {
+    Object batch = input.modelInput();
+    Object[] rows = batch instanceof int[][][] ? ((int[][][]) batch)[0] : new Object[] {((int[][]) batch)[0]};
+    List<Object> out = new ArrayList<>();
+    for (Object row : rows) {
+      List<Long> numbers = new ArrayList<>();
+      for (int id : (int[]) row) {
+        numbers.add((long) id);
+      }
+      out.add(numbers);
+    }
+    return input.subwordIds == null ? new ArrayList<Object>((List<?>) out.get(0)) : out;
   }
 
   private static byte[] bytes(List<?> values) {

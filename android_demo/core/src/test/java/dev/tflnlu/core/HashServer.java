@@ -1,9 +1,6 @@
 package dev.tflnlu.core;
 
 import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
@@ -15,17 +12,14 @@ public final class HashServer {
   private HashServer() {}
 
   public static void main(String[] args) throws Exception {
-    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-    PrintStream out = new PrintStream(System.out, false, "UTF-8");
+    BufferedReader in = LineServer.stdin();
     Map<?, ?> stored = (Map<?, ?>) Json.parse(in.readLine());
     HashedVocabulary vocab = HashedVocabulary.fromJson(stored);
     long seed = (Long) stored.get("seed");
-    String line;
-    while ((line = in.readLine()) != null) {
+    LineServer.serve(in, line -> {
       String token = (String) Json.parse(line);
       String key = String.format("%016x", HashedVocabulary.wordHash(token, seed));
-      out.println("[\"" + key + "\"," + vocab.id(token) + "]");
-      out.flush();
-    }
+      return "[\"" + key + "\"," + vocab.id(token) + "]";
+    });
   }
 }

@@ -1,9 +1,6 @@
 package dev.tflnlu.core;
 
 import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
@@ -16,26 +13,24 @@ public final class SubwordServer {
   private SubwordServer() {}
 
   public static void main(String[] args) throws Exception {
-    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-    PrintStream out = new PrintStream(System.out, false, "UTF-8");
+    BufferedReader in = LineServer.stdin();
     Map<?, ?> spec = (Map<?, ?>) Json.parse(in.readLine());
     Subwords subwords = new Subwords(number(spec, "min_n"), number(spec, "max_n"), number(spec, "buckets"), number(spec, "per_token"));
-    String line;
-    while ((line = in.readLine()) != null) {
-      String token = (String) Json.parse(line);
-      StringBuilder answer = new StringBuilder("[[");
-      List<String> grams = subwords.ngrams(token);
-      for (int i = 0; i < grams.size(); i++) {
-        answer.append(i > 0 ? "," : "").append(Json.quote(grams.get(i)));
-      }
-      answer.append("],[");
-      int[] ids = subwords.tokenIds(token);
-      for (int i = 0; i < ids.length; i++) {
-        answer.append(i > 0 ? "," : "").append(ids[i]);
-      }
-      out.println(answer.append("]]"));
-      out.flush();
+    LineServer.serve(in, line -> answer(subwords, (String) Json.parse(line)));
+  }
+
+  private static String answer(Subwords subwords, String token) {
+    StringBuilder answer = new StringBuilder("[[");
+    List<String> grams = subwords.ngrams(token);
+    for (int i = 0; i < grams.size(); i++) {
+      answer.append(i > 0 ? "," : "").append(Json.quote(grams.get(i)));
     }
+    answer.append("],[");
+    int[] ids = subwords.tokenIds(token);
+    for (int i = 0; i < ids.length; i++) {
+      answer.append(i > 0 ? "," : "").append(ids[i]);
+    }
+    return answer.append("]]").toString();
   }
 
   private static int number(Map<?, ?> spec, String name) {

@@ -19,6 +19,10 @@ Part 3, the fused kernel alone: tools/bench_kernel.c times the C core for 32 tok
 the codes (`kernel_ns`: the C API kernel, TFLite-Micro) and through the expanded table the
 delegate builds at prepare (`expanded_ns`, `expanded_table_bytes`), next to one GATHER's work
 (row copies from the uncompressed int8 table), with no runtime around them.
+
+Part 4, the input ids outside the graph (what a subword file adds there): per utterance, the
+Parser's tokens to ids (`token_ids`, word ids and, for a file with subwords, the hashed n-gram
+ids), in Python, for each export's own golden texts.
 """
 
 from __future__ import annotations
@@ -42,6 +46,32 @@ flags.DEFINE_list("exports", None, "name:export_dir pairs (each with model.tflit
 flags.DEFINE_string("results", "tools/results/latency_hwu64.json", "Results file.")
 flags.DEFINE_integer("rounds", 40, "Interleaved rounds per model.", lower_bound=1)
 flags.DEFINE_integer("utterances", 1100, "Utterances per round (from the golden file).", lower_bound=1)
+
+
+def golden_texts(directory: Path, limit: int) -> list[str]:
+    lines = (directory / "golden.jsonl").read_text(encoding="utf-8").splitlines()[:limit]
+    return [json.loads(line)["text"] for line in lines]
+
+
+def input_ids_cost(exports: dict[str, Path], utterances: int, repeats: int = 5) -> dict:
+    """name -> microseconds per utterance to turn its tokens into the model input (the median
+    over `repeats` passes), and whether the file reads subwords."""
+    from tflnlu.data.tokenizer import tokenize
+    from tflnlu.nlu.encode import token_ids
+    from tflnlu.runtime import Parser
+
+    costs = {}
+    for name, directory in exports.items():
+        parser = Parser(directory / "model.tflite")
+        tokens = [tokenize(text) for text in golden_texts(directory, utterances)]
+        passes = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            for utterance in tokens:
+                token_ids(utterance, parser.vocab, parser.max_len, parser.subwords)
+            passes.append((time.perf_counter() - started) / len(tokens) * 1e6)
+        costs[name] = {"us_per_utterance": float(np.median(passes)), "subwords": parser.subwords is not None}
+    return costs
 
 
 def golden_ids(directory: Path, limit: int) -> np.ndarray:
@@ -195,6 +225,7 @@ def main(argv):
         "whole_models": whole_models(exports, FLAGS.rounds, FLAGS.utterances) if exports else {},
         "lookup_alone": lookup_alone(FLAGS.rounds),
         "kernel_alone": kernel_alone(),
+        "input_ids": input_ids_cost(exports, FLAGS.utterances) if exports else {},
     }
     write_json_atomic(Path(FLAGS.results), results)
     print(json.dumps(results, indent=1))

@@ -62,6 +62,10 @@ def test_every_variant_is_measured_on_its_exported_file(bench_result):
     assert rows["tfmot_cluster16"]["gzip_bytes"] < rows["tfmot_cluster16"]["file_bytes"]
     assert rows["fasttext_ftz_cutoff300"]["file_bytes"] < rows["fasttext"]["file_bytes"]
     assert rows["fasttext"]["test"]["slot_f1"] is None
+    assert (
+        rows["fasttext_minn3_maxn5_ftz_cutoff300"]["file_bytes"] < rows["fasttext_minn3_maxn5"]["file_bytes"]
+    )
+    assert "-minn 3 -maxn 5" in (out / "results.md").read_text()
 
 
 def test_a_failing_variant_is_reported_and_the_rest_run(bench_result):

@@ -19,6 +19,11 @@ from tflnlu.data.tokenizer import tokenize
 LABEL_PREFIX = "__label__"
 # As the shared data README's reference numbers: dim 100, word bigrams, 50 epochs.
 SETTINGS = {"epoch": 50, "lr": 0.1, "wordNgrams": 2, "dim": 100, "minCount": 1, "thread": 1, "verbose": 0}
+# fastText's character n-grams (its -minn/-maxn; supervised mode defaults to none).
+SUBWORD_SETTINGS = {"minn": 3, "maxn": 5}
+PLAIN = "fasttext"
+WITH_SUBWORDS = "fasttext_minn3_maxn5"
+FILE_STEMS = {PLAIN: "model", WITH_SUBWORDS: "model_minn3_maxn5"}  # in the bench's fasttext/ folder
 
 
 def _write(examples, path: Path) -> None:
@@ -27,28 +32,38 @@ def _write(examples, path: Path) -> None:
 
 
 def run_fasttext(splits: dict, cutoffs=(1000, 2000, 5000), work: Path | None = None) -> dict[str, dict]:
-    """Rows for the plain model and each quantized cutoff: .bin/.ftz bytes, test intent accuracy,
-    per-utterance latency, training seconds."""
-    import fasttext
-
+    """Rows for the plain model and each quantized cutoff, without and with fastText's own
+    character n-grams (`-minn 3 -maxn 5`, the peer of `tflnlu-train --subwords=3-5`): .bin/.ftz
+    bytes, test intent accuracy, per-utterance latency, training seconds."""
     work = Path(work or tempfile.mkdtemp(prefix="tflnlu-fasttext-"))
     work.mkdir(parents=True, exist_ok=True)
     train_file = work / "train.txt"
     _write(splits["train"], train_file)
     test = [e for e in splits["test"] if e.intent]
+    rows = {}
+    for name, settings in ((PLAIN, SETTINGS), (WITH_SUBWORDS, {**SETTINGS, **SUBWORD_SETTINGS})):
+        rows.update(_train_and_quantize(name, settings, train_file, test, cutoffs=cutoffs, work=work))
+    return rows
+
+
+def _train_and_quantize(name: str, settings: dict, train_file: Path, test, *, cutoffs, work: Path) -> dict:
+    """The row `name` (the plain model) and `name`_ftz_cutoff`N` for each cutoff."""
+    import fasttext
+
     texts = [" ".join(tokenize(e.text)) for e in test]
     started = time.monotonic()
-    model = fasttext.train_supervised(input=str(train_file), **SETTINGS)
+    model = fasttext.train_supervised(input=str(train_file), **settings)
     train_seconds = time.monotonic() - started
-    plain = work / "model.bin"
-    rows = {"fasttext": _measure(model, plain, texts, test, seconds=train_seconds)}
+    stem = FILE_STEMS[name]
+    plain = work / f"{stem}.bin"
+    rows = {name: _measure(model, plain, texts, test, seconds=train_seconds)}
     for cutoff in cutoffs:
         model = fasttext.load_model(str(plain))  # quantize works in place: start from the plain model
         started = time.monotonic()
         model.quantize(input=str(train_file), qnorm=True, retrain=True, cutoff=cutoff, thread=1)
-        rows[f"fasttext_ftz_cutoff{cutoff}"] = _measure(
+        rows[f"{name}_ftz_cutoff{cutoff}"] = _measure(
             model,
-            work / f"model_cutoff{cutoff}.ftz",
+            work / f"{stem}_cutoff{cutoff}.ftz",
             texts,
             test,
             seconds=train_seconds + time.monotonic() - started,

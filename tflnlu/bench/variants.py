@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from tflnlu.bench import posthoc
+from tflnlu.data.subwords import SubwordSpec
 from tflnlu.export.export import ExportOptions, export_run, int8_table_embedding
 from tflnlu.export.quantize import convert_float
 from tflnlu.io import write_bytes_atomic
@@ -87,6 +88,19 @@ class Context:
 
 _K4_D16_MIN2 = {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 4, "dpq_d": 16, "min_count": 2}
 _W32 = {"width": 32, "pooling": "max"}
+_CLINC150_SMALL = {
+    "embedding": "dpq",
+    "dpq_variant": "sx",
+    "dpq_k": 16,
+    "dpq_d": 8,
+    "min_count": 3,
+    "pooling": "max",
+}
+_SUBWORDS = {
+    "subwords": SubwordSpec(min_n=3, max_n=5, buckets=2048, per_token=12).to_json(),
+    "subword_dpq_k": 4,
+    "subword_dpq_d": 8,
+}
 
 # Trained runs: name -> model options (beyond the defaults of ModelConfig) and TrainConfig
 # fields that differ from the benchmark's (min_count: vocabulary pruning, as fastText's -cutoff).
@@ -102,7 +116,19 @@ RUNS = {
     "dpq_sx_k4_d16_min2": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 4, "dpq_d": 16, "min_count": 2},
     "dpq_sx_k4_d8_min2": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 4, "dpq_d": 8, "min_count": 2},
     "dpq_sx_k4_d16_min3": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 4, "dpq_d": 16, "min_count": 3},
+    # Issue 16: the same table distilled from the reference run (soft intent targets).
+    "dpq_sx_k4_d16_min3_distilled": {
+        "embedding": "dpq",
+        "dpq_variant": "sx",
+        "dpq_k": 4,
+        "dpq_d": 16,
+        "min_count": 3,
+        "teacher": "full",
+    },
     "dpq_vq_k16_d16": {"embedding": "dpq", "dpq_variant": "vq", "dpq_k": 16, "dpq_d": 16},
+    # Issue 18: the HWU64 winner's table with hashed character 3- to 5-grams beside each word
+    # (2,048 buckets in a DPQ table of their own, K=4 D=8: about 4.6 KB).
+    "dpq_sx_k4_d16_min2_sub": {**_K4_D16_MIN2, **_SUBWORDS},
     # Students: an encoder of width 32 (max pooling) under the same DPQ table, on its own and
     # distilled from the reference run `full` (issue 14, lever 3).
     "w32_dpq_sx_k4_d16_min2": {**_K4_D16_MIN2, **_W32},
@@ -111,14 +137,8 @@ RUNS = {
     "default": {},
     # CLINC150's small file: its 150-intent head is the biggest weight, so the intent features
     # are the max pool alone (64 wide, not 128), and words seen less than three times drop out.
-    "dpq_sx_k16_d8_min3_max": {
-        "embedding": "dpq",
-        "dpq_variant": "sx",
-        "dpq_k": 16,
-        "dpq_d": 8,
-        "min_count": 3,
-        "pooling": "max",
-    },
+    "dpq_sx_k16_d8_min3_max": _CLINC150_SMALL,
+    "dpq_sx_k16_d8_min3_max_sub": {**_CLINC150_SMALL, **_SUBWORDS},  # issue 18 on CLINC150
 }
 
 VARIANTS = (
@@ -252,6 +272,27 @@ VARIANTS = (
         "hashed vocabulary",
         "DPQ-SX K=4 D=16 (4 bytes a word), words seen < 3 times dropped, int4 weights, hashed vocabulary",
         "dpq_sx_k4_d16_min3",
+        params={"weight_bits": 4, "vocabulary": "hashed"},
+    ),
+    Variant(
+        "dpq_sx_k4_d16_min2_int4_subwords",
+        "subwords",
+        "DPQ-SX K=4 D=16, pruned vocabulary, int4 weights, hashed 3-5-grams (2,048 buckets, K=4 D=8)",
+        "dpq_sx_k4_d16_min2_sub",
+        params={"weight_bits": 4},
+    ),
+    Variant(
+        "dpq_sx_k16_d8_min3_max_int4_subwords",
+        "subwords",
+        "CLINC150's small file (K=16 D=8, min_count 3, max pooling, int4) with hashed 3-5-grams",
+        "dpq_sx_k16_d8_min3_max_sub",
+        params={"weight_bits": 4},
+    ),
+    Variant(
+        "dpq_sx_k4_d16_min3_distilled_int4_hashed",
+        "hashed vocabulary",
+        "the same file's run distilled from the reference run, int4 weights, hashed vocabulary",
+        "dpq_sx_k4_d16_min3_distilled",
         params={"weight_bits": 4, "vocabulary": "hashed"},
     ),
     Variant("default_qat_int8", "defaults", "tflnlu-train's defaults, QAT int8 (make run)", "default"),

@@ -19,6 +19,8 @@ import traceback
 from pathlib import Path
 
 from tflnlu.bench import report
+from tflnlu.bench.fasttext_peer import PLAIN as FASTTEXT
+from tflnlu.bench.fasttext_peer import WITH_SUBWORDS as FASTTEXT_WITH_SUBWORDS
 from tflnlu.bench.variants import DPQ_VARIANTS, REFERENCE, RUNS, VARIANTS, Context, run_variant
 from tflnlu.cli.common import Command, FlagDefiner, UsageError
 from tflnlu.data.load import load_data
@@ -65,15 +67,14 @@ def define_flags(define: FlagDefiner) -> None:
     define.bool("per_channel", True, "Per-channel int8 weight scales in the exports.")
 
 
-FASTTEXT = "fasttext"
 RESULTS = "results.json"
 # A benchmark directory: results.json marks it; the runs, exports and reports are its own.
 SEEDS_DIR = "seeds"  # --seeds: one whole benchmark per seed, in seeds/<seed>/
 FASTTEXT_FILES = OutputKind(
     "fastText peer",
     marker="train.txt",
-    entries=frozenset({"train.txt", "model.bin"}),
-    patterns=(r"model_cutoff\d+\.ftz",),
+    entries=frozenset({"train.txt"}),
+    patterns=(r"model(_minn3_maxn5)?\.bin", r"model(_minn3_maxn5)?_cutoff\d+\.ftz"),
 )
 # A variant's export: an export directory, or (the fp32 reference) its model.tflite alone.
 VARIANT_EXPORT = OutputKind("variant export", marker=MODEL_FILE, entries=EXPORT.entries)
@@ -301,15 +302,18 @@ def in_variant_order(rows: dict) -> dict:
     return dict(sorted(rows.items(), key=lambda item: order.get(item[0], len(order))))
 
 
+def _fasttext_description(row: str) -> str:
+    subwords = " with character n-grams (-minn 3 -maxn 5)" if row.startswith(FASTTEXT_WITH_SUBWORDS) else ""
+    cutoff = row.rsplit("cutoff", 1)[1] if "cutoff" in row else None
+    kind = f", quantized (-qnorm -retrain -cutoff {cutoff})" if cutoff else ", unquantized .bin"
+    return f"fastText 0.9.3 supervised{subwords}{kind}"
+
+
 def finish(rows: dict, work: Path, descriptions: dict, families: dict, *, title: str, settings: dict) -> dict:
     rows = in_variant_order(rows)
     for name in rows:
         if name.startswith(FASTTEXT):
-            descriptions[name] = "fastText 0.9.3 supervised" + (
-                f", quantized (-qnorm -retrain -cutoff {name.rsplit('cutoff', 1)[1]})"
-                if "cutoff" in name
-                else ", unquantized .bin"
-            )
+            descriptions[name] = _fasttext_description(name)
             families[name] = "fastText (external)"
     report.add_ratios(rows, REFERENCE)
     front = report.pareto_front({n: r for n, r in rows.items() if "error" not in r})

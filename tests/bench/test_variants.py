@@ -17,6 +17,17 @@ def test_a_run_overrides_training_fields_and_shares_the_encoder(monkeypatch, tmp
     assert (config.min_count, config.epochs) == (2, 7)
 
 
+def test_a_run_of_its_own_epochs_trains_longer_than_the_benchmark(monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr(
+        variants, "train", lambda splits, directory, options, config, **kw: calls.append(config)
+    )
+    context = variants.Context({}, tmp_path, TrainConfig(epochs=10), print)
+    context.run_dir("dpq_sx_k4_d16_min3_e16", variants.RUNS["dpq_sx_k4_d16_min3_e16"])
+    ((config,),) = [calls]
+    assert (config.epochs, config.min_count, config.patience) == (16, 3, TrainConfig.patience)
+
+
 def test_every_variant_uses_a_known_run():
     assert {v.run for v in variants.VARIANTS} <= set(variants.RUNS)
 

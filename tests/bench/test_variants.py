@@ -24,7 +24,7 @@ def test_a_run_of_its_own_epochs_trains_longer_than_the_benchmark(monkeypatch, t
     )
     context = variants.Context({}, tmp_path, TrainConfig(epochs=10), print)
     context.run_dir("dpq_sx_k4_d16_min3_e16", variants.RUNS["dpq_sx_k4_d16_min3_e16"])
-    ((config,),) = [calls]
+    (config,) = calls
     assert (config.epochs, config.min_count, config.patience) == (16, 3, TrainConfig.patience)
 
 

@@ -87,6 +87,7 @@ class Context:
 
 
 _K4_D16_MIN2 = {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 4, "dpq_d": 16, "min_count": 2}
+_K4_D16_MIN3 = {**_K4_D16_MIN2, "min_count": 3}
 _W32 = {"width": 32, "pooling": "max"}
 _CLINC150_SMALL = {
     "embedding": "dpq",
@@ -115,26 +116,12 @@ RUNS = {
     "dpq_sx_k16_d8_min2": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 16, "dpq_d": 8, "min_count": 2},
     "dpq_sx_k4_d16_min2": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 4, "dpq_d": 16, "min_count": 2},
     "dpq_sx_k4_d8_min2": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 4, "dpq_d": 8, "min_count": 2},
-    "dpq_sx_k4_d16_min3": {"embedding": "dpq", "dpq_variant": "sx", "dpq_k": 4, "dpq_d": 16, "min_count": 3},
+    "dpq_sx_k4_d16_min3": _K4_D16_MIN3,
     # Issue 16: the same table distilled from the reference run (soft intent targets).
-    "dpq_sx_k4_d16_min3_distilled": {
-        "embedding": "dpq",
-        "dpq_variant": "sx",
-        "dpq_k": 4,
-        "dpq_d": 16,
-        "min_count": 3,
-        "teacher": "full",
-    },
+    "dpq_sx_k4_d16_min3_distilled": {**_K4_D16_MIN3, "teacher": "full"},
     # Issue 16: the same table trained longer (its dev intent still rose at epoch 10 of the
     # 65-language benchmark, the reference's was flat from epoch 6); early stopping as usual.
-    "dpq_sx_k4_d16_min3_e16": {
-        "embedding": "dpq",
-        "dpq_variant": "sx",
-        "dpq_k": 4,
-        "dpq_d": 16,
-        "min_count": 3,
-        "epochs": 16,
-    },
+    "dpq_sx_k4_d16_min3_e16": {**_K4_D16_MIN3, "epochs": 16},
     "dpq_vq_k16_d16": {"embedding": "dpq", "dpq_variant": "vq", "dpq_k": 16, "dpq_d": 16},
     # Issue 18: the HWU64 winner's table with hashed character 3- to 5-grams beside each word
     # (2,048 buckets in a DPQ table of their own, K=4 D=8: about 4.6 KB).

@@ -338,3 +338,9 @@ def test_the_overhead_is_accounted_for(exported):
     explained = sum(parts.values()) + sum(len(v) for v in info.metadata.values())
     overhead = size_report(info)["components"]["overhead"]
     assert 0 <= overhead - explained <= 0.05 * overhead, (overhead, explained)
+
+
+@pytest.mark.parametrize("decay", [-0.1, 1.0])
+def test_a_qat_weight_average_outside_0_1_is_refused(decay):
+    with pytest.raises(ValueError, match="qat_weight_average must be in"):
+        ExportOptions(qat_weight_average=decay)

@@ -186,3 +186,25 @@ def test_step_timings_measure_the_step_with_and_without_the_input_pipeline(tiny_
     assert timings["seconds_per_step_with_pipeline"] > 0 and timings["seconds_per_step_without_pipeline"] > 0
     assert timings["steps"] == 3 and timings["batch_size"] == 2
     assert 0 < timings["seconds_per_batch_pipeline_alone"] < timings["seconds_per_step_with_pipeline"]
+
+
+def test_fine_tuning_with_a_weight_average_keeps_the_average_not_the_last_step(tiny_massive):
+    """QAT's fine-tuning with `weight_average` returns (and scores) the moving average of its
+    weights: it lags behind the raw weights of the same steps, so it moved less from the start."""
+    from tflnlu.models.joint import build_model
+    from tflnlu.train.trainer import TrainingData, fine_tune, vocabulary_and_labels
+
+    splits = read_splits(tiny_massive, "massive").splits
+    config = TrainConfig(epochs=1, batch_size=2, learning_rate=0.05, seed=1)
+    vocab, labels, model_config = vocabulary_and_labels(splits["train"], config, SMALL_MODEL)
+    data = TrainingData.encode(splits, vocab, labels, model_config)
+    start = build_model(model_config).get_weights()
+    moved = {}
+    for decay in (0.0, 0.9):
+        model = build_model(model_config)
+        model.set_weights(start)
+        fine_tune(model, data, dataclasses.replace(config, weight_average=decay), log=quiet)
+        moved[decay] = sum(
+            float(np.sum((w - s) ** 2)) for w, s in zip(model.get_weights(), start, strict=True)
+        )
+    assert 0 < moved[0.9] < moved[0.0]

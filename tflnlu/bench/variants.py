@@ -299,6 +299,20 @@ VARIANTS = (
         "dpq_sx_k4_d16_min3_e16",
         params={"weight_bits": 4, "vocabulary": "hashed"},
     ),
+    Variant(
+        "dpq_sx_k4_d16_min3_e16_int4_hashed_qat_lr5e5",
+        "hashed vocabulary",
+        "the 16-epoch run, its QAT fine-tuning at learning rate 5e-5 (not 2e-4)",
+        "dpq_sx_k4_d16_min3_e16",
+        params={"weight_bits": 4, "vocabulary": "hashed", "qat_learning_rate": 5e-5},
+    ),
+    Variant(
+        "dpq_sx_k4_d16_min3_e16_int4_hashed_qat_ema",
+        "hashed vocabulary",
+        "the 16-epoch run, its QAT fine-tuning evaluated and exported as a moving average (decay 0.999)",
+        "dpq_sx_k4_d16_min3_e16",
+        params={"weight_bits": 4, "vocabulary": "hashed", "qat_weight_average": 0.999},
+    ),
     Variant("default_qat_int8", "defaults", "tflnlu-train's defaults, QAT int8 (make run)", "default"),
     Variant(
         "default_qat_int4",
@@ -319,6 +333,8 @@ def run_variant(variant: Variant, context: Context) -> dict:
     params = dict(variant.params)
     options = ExportOptions(
         qat_epochs=params.pop("qat_epochs", context.qat_epochs),
+        qat_learning_rate=params.pop("qat_learning_rate", ExportOptions.qat_learning_rate),
+        qat_weight_average=params.pop("qat_weight_average", ExportOptions.qat_weight_average),
         per_channel=params.pop("per_channel", context.per_channel),
         weight_bits=params.pop("weight_bits", ExportOptions.weight_bits),
         vocabulary=params.pop("vocabulary", ExportOptions.vocabulary),

@@ -47,6 +47,13 @@ def define_flags(define: FlagDefiner) -> None:
         "qat_epochs", ExportOptions.qat_epochs, "Quantization-aware fine-tuning epochs.", lower_bound=0
     )
     define.float("qat_learning_rate", ExportOptions.qat_learning_rate, "QAT learning rate.", lower_bound=0.0)
+    define.float(
+        "qat_weight_average",
+        ExportOptions.qat_weight_average,
+        "Decay of a moving average of the weights during QAT, evaluated and exported (0: off).",
+        lower_bound=0.0,
+        upper_bound=0.999999,
+    )
     define.enum(
         "weight_bits",
         str(ExportOptions.weight_bits),
@@ -193,6 +200,7 @@ def main(values, positional: list[str]) -> int:
         code_bits=int(values.code_bits) if values.code_bits else None,
         qat_epochs=values.qat_epochs,
         qat_learning_rate=values.qat_learning_rate,
+        qat_weight_average=values.qat_weight_average,
         max_bytes=values.max_bytes,
         per_channel=values.per_channel,
         weight_bits=int(values.weight_bits),

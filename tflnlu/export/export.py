@@ -383,13 +383,13 @@ def write(out: Path, prepared: Prepared, lowered: Lowered, result: dict, *, opti
 
 
 def _qat_config(run: Run, options: ExportOptions) -> TrainConfig:
-    """The run's own training settings with the QAT epochs and learning rate, no averaging."""
+    """The run's own training settings with the QAT epochs, learning rate and averaging."""
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     settings = {k: v for k, v in run.config.get("train", {}).items() if k in fields}
     overrides = {
         "epochs": options.qat_epochs,
         "learning_rate": options.qat_learning_rate,
-        "weight_average": 0.0,
+        "weight_average": options.qat_weight_average,
     }
     try:
         return TrainConfig(**{**settings, **overrides})

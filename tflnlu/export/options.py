@@ -55,6 +55,9 @@ class ExportOptions:
     code_bits: int | None = None  # 8, 4 or 2; default: the fewest that hold K
     qat_epochs: int = 3  # 0: post-training quantization only
     qat_learning_rate: float = 2e-4
+    # Exponential moving average of the weights during QAT (0 = off, the raw weights): the
+    # training run's averaging carried into fine-tuning, so the file is not a noisy iterate.
+    qat_weight_average: float = 0.0
     representative_examples: int = 300
     max_bytes: int | None = None
     per_channel: bool = True  # per-channel weight scales in convolutions
@@ -85,6 +88,8 @@ class ExportOptions:
             )
         if self.qat_learning_rate <= 0:
             raise ValueError(f"--qat_learning_rate must be positive, got {self.qat_learning_rate}")
+        if not 0 <= self.qat_weight_average < 1:
+            raise ValueError(f"--qat_weight_average must be in [0, 1), got {self.qat_weight_average}")
         if self.golden not in GOLDEN_CHOICES:
             raise ValueError(f"golden must be one of {GOLDEN_CHOICES}, got {self.golden!r}")
         if self.vocabulary not in VOCABULARIES:

@@ -451,18 +451,21 @@ def _fit(
 
 def fine_tune(model: keras.Model, data: TrainingData, config: TrainConfig, log: Log = print) -> dict:
     """`config.epochs` epochs on an already trained model (quantization-aware fine-tuning),
-    keeping the weights of the best dev epoch. Returns that epoch's dev metrics."""
+    keeping the weights of the best dev epoch (their moving average with
+    `config.weight_average`). Returns that epoch's dev metrics."""
     optimizer = keras.optimizers.Adam(config.learning_rate)
-    step = _make_train_step(model, optimizer, _WeightAverage([], 0.0), config)
+    average = _WeightAverage(model.trainable_variables, config.weight_average)
+    step = _make_train_step(model, optimizer, average, config)
     predict = keras_predictor(model)
     best_score, best_weights, best_dev = -1.0, model.get_weights(), None
     for epoch in range(1, config.epochs + 1):
         started = time.monotonic()
         losses = [float(step(*batch)) for batch in _batches(data.encoded["train"], config, epoch)]
-        dev = evaluate(predict, data.encoded["dev"].ids, data.splits["dev"], data.labels)
-        score = dev_score(dev)
-        if score > best_score:
-            best_score, best_weights, best_dev = score, model.get_weights(), dev
+        with average.applied():
+            dev = evaluate(predict, data.encoded["dev"].ids, data.splits["dev"], data.labels)
+            score = dev_score(dev)
+            if score > best_score:
+                best_score, best_weights, best_dev = score, model.get_weights(), dev
         log(
             f"fine-tune epoch {epoch}/{config.epochs}  loss {np.mean(losses):.4f}  "
             f"dev intent {dev['intent_accuracy']:.4f}  ({time.monotonic() - started:.1f}s)"
